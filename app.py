@@ -1,0 +1,265 @@
+"""leadrouter: the application factory and the command line.
+
+    python app.py run            web + scheduler + worker in one process (http://127.0.0.1:8000)
+    python app.py --help         every command
+
+The same commands are reachable as ``flask --app app COMMAND``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import signal
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app, has_app_context
+
+from connector import db as db_room
+from connector import health, home, logs, scheduler
+from connector.keys import SecretBox, ensure_keys
+from connector.settings import ENV_PREFIX, SettingsError, load_settings
+
+log = logging.getLogger("leadrouter")
+
+# Commands that belong to issues still open say so and exit 2 (see `not_landed`).
+EXIT_NOT_AVAILABLE = 2
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` keys named ``LEADROUTER_*`` override settings (as the environment
+    would); every other key goes to ``app.config`` (e.g. ``TESTING``)."""
+    config = dict(config or {})
+    overrides = {key[len(ENV_PREFIX):].lower(): config.pop(key) for key in list(config)
+                 if key.startswith(ENV_PREFIX)}
+    settings = load_settings(overrides)
+    logs.configure(settings.log_level, settings.log_format.value, secrets=settings.secret_values())
+    secret_key, encryption_key = ensure_keys(
+        settings.var_dir,
+        settings.secret_key.get_secret_value() if settings.secret_key else None,
+        settings.encryption_key.get_secret_value() if settings.encryption_key else None,
+    )
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key,
+        LEADROUTER_SETTINGS=settings,
+        LEADROUTER_START_BACKGROUND=False,
+        MAX_CONTENT_LENGTH=1024 * 1024,  # no door needs more than 1 MiB; larger bodies get 413
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(config)
+    app.extensions["leadrouter.secrets"] = SecretBox(encryption_key)
+
+    logs.configure(settings.log_level, settings.log_format.value,
+                   secrets=settings.secret_values() + [secret_key, *encryption_key.split(",")])
+    for room in (logs, db_room, health, home, scheduler):
+        room.init_app(app)
+    for command in cli.commands.values():
+        app.cli.add_command(command)
+    return app
+
+
+def get_app() -> Flask:
+    """The current app under ``flask --app app``; a new one under ``python app.py``."""
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        return create_app()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def not_landed(what: str, issue: str) -> None:
+    click.echo(f"{what} is not available yet: it arrives with the {issue} issue.", err=True)
+    sys.exit(EXIT_NOT_AVAILABLE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """leadrouter: routes new CRM leads to the right sales rep and explains why."""
+
+
+# -- run ------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Serve the web app with the scheduler and worker in one process."""
+    from werkzeug.serving import make_server
+
+    app = get_app()
+    settings = app.config["LEADROUTER_SETTINGS"]
+    current = db_room.current_revision(db_room.get_db(app).engine)
+    if current != db_room.head_revision():
+        raise click.ClickException("the database is not at the newest migration: run `python app.py db upgrade`")
+    app.config["LEADROUTER_START_BACKGROUND"] = True
+    sched = scheduler.get_scheduler(app)
+    sched.start()
+    server = make_server(host, port, app, threaded=True)
+    # SIGTERM (systemd, containers) ends serve_forever like Ctrl-C: jobs stop, the log says so.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    log.info("leadrouter serving on http://%s:%d (database: %s)", host, port,
+             settings.database_url.split(":", 1)[0])
+    for number, step in enumerate(home.next_steps(settings), 1):
+        log.info("next step %d: %s", number, step)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        sched.shutdown()
+        log.info("leadrouter stopped")
+
+
+@cli.command()
+def worker() -> None:
+    """Route leads from the inbox (run any number of these on PostgreSQL)."""
+    not_landed("The worker", "routing pipeline")
+
+
+@cli.command()
+def poll() -> None:
+    """Ask each CRM once for unassigned leads and put them in the inbox."""
+    not_landed("Polling", "routing pipeline")
+
+
+# -- db -------------------------------------------------------------------------------------
+@cli.group()
+def db() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    app = get_app()
+    db_room.upgrade(db_room.get_db(app).url, revision)
+    click.echo(f"database at {db_room.current_revision(db_room.get_db(app).engine)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (`base` empties the database)."""
+    app = get_app()
+    db_room.downgrade(db_room.get_db(app).url, revision)
+    click.echo(f"database at {db_room.current_revision(db_room.get_db(app).engine) or 'base'}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the database's migration and the newest one."""
+    app = get_app()
+    current = db_room.current_revision(db_room.get_db(app).engine)
+    head = db_room.head_revision()
+    click.echo(f"current: {current or 'base'}  head: {head}{'' if current == head else '  (upgrade needed)'}")
+
+
+# -- rules ----------------------------------------------------------------------------------
+@cli.group()
+def rules() -> None:
+    """Routing config: validate, import (new active version), export."""
+
+
+@rules.command("validate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def rules_validate(path: str) -> None:
+    """Check a routing config file; print each problem with its path."""
+    from connector import routing_store
+
+    errors = routing_store.validate_text(open(path, encoding="utf-8").read())
+    for error in errors:
+        click.echo(error, err=True)
+    if errors:
+        sys.exit(2)
+    click.echo(f"{path}: valid")
+
+
+@rules.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--actor", default="cli", show_default=True, help="Who made this change (audit log).")
+@click.option("--comment", default=None)
+def rules_import(path: str, actor: str, comment: str | None) -> None:
+    """Store a routing config file as the new active version."""
+    from connector import routing_store
+
+    app = get_app()
+    text = open(path, encoding="utf-8").read()
+    try:
+        version = routing_store.save_version(db_room.get_db(app), text, actor=actor, comment=comment)
+    except routing_store.InvalidConfig as exc:
+        for error in exc.errors:
+            click.echo(error, err=True)
+        sys.exit(2)
+    click.echo(f"imported {path} as version {version} (active)")
+
+
+@rules.command("export")
+@click.option("--version", "number", type=int, default=None, help="Default: the active version.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None)
+def rules_export(number: int | None, output: str | None) -> None:
+    """Print (or write) a stored routing config version."""
+    from connector import routing_store
+
+    app = get_app()
+    row = routing_store.get_version(db_room.get_db(app), number)
+    if row is None:
+        raise click.ClickException("no routing config stored yet: `python app.py rules import FILE`"
+                                   if number is None else f"no routing config version {number}")
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(row.body)
+        click.echo(f"wrote version {row.version} to {output}", err=True)
+    else:
+        click.echo(row.body, nl=not row.body.endswith("\n"))
+
+
+# -- bench ----------------------------------------------------------------------------------
+BENCHMARKS = {"engine": "bench.engine"}
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(sorted(BENCHMARKS) + ["all"]), default="all")
+def bench(name: str) -> None:
+    """Run a benchmark (code in bench/) and print its figures as JSON."""
+    names = sorted(BENCHMARKS) if name == "all" else [name]
+    for each in names:
+        try:
+            module = importlib.import_module(BENCHMARKS[each])
+        except ModuleNotFoundError:
+            not_landed(f"The {each} benchmark", "rules engine")
+        result = module.main()
+        click.echo(json.dumps(result if name != "all" else {each: result}))
+
+
+def _register_optional(module: str, attr: str, issue: str, help_text: str) -> None:
+    """Commands whose code lives in another room: listed in --help even before that room lands."""
+    try:
+        command = getattr(importlib.import_module(module), attr)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name.split(".")[0]):
+            @cli.command(name=attr, help=help_text,
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+            def _placeholder() -> None:
+                not_landed(f"`{attr}`", issue)
+            return
+        raise
+    cli.add_command(command, attr)
+
+
+_register_optional("connector.simulate_cli", "simulate", "rules engine",
+                   "Route a CSV of leads through a routing config and show who gets each.")
+_register_optional("sandbox.cli", "sandbox", "CRM sandbox",
+                   "Run the local Salesforce + HubSpot + Slack sandbox.")
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,35 @@
+"""The home page: what leadrouter is doing and what to configure next."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, render_template
+
+bp = Blueprint("home", __name__, template_folder="templates")
+
+
+def next_steps(settings) -> list[str]:
+    """What an admin should do next, in order; the same list is logged at start-up."""
+    steps = []
+    if not settings.crm_configured:
+        steps.append("Connect a CRM: set LEADROUTER_HUBSPOT_TOKEN (+ LEADROUTER_HUBSPOT_APP_SECRET for "
+                     "webhooks) or LEADROUTER_SALESFORCE_URL with its credentials.")
+    if not settings.routing_config:
+        steps.append("Write routing rules: see docs/routing-config.md, then set LEADROUTER_ROUTING_CONFIG "
+                     "or run `python app.py rules import routing.yaml`.")
+    if not (settings.slack_bot_token or settings.smtp_url):
+        steps.append("Tell reps about new leads: set LEADROUTER_SLACK_BOT_TOKEN or LEADROUTER_SMTP_URL.")
+    if settings.database_url.startswith("sqlite"):
+        steps.append("For several web or worker processes, use PostgreSQL: set LEADROUTER_DATABASE_URL.")
+    return steps
+
+
+@bp.get("/")
+def index():
+    settings = current_app.config["LEADROUTER_SETTINGS"]
+    return render_template("home.html", steps=next_steps(settings),
+                           database=settings.database_url.split(":", 1)[0],
+                           demo=current_app.extensions.get("leadrouter.demo"))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,190 @@
+"""Typed settings from the environment (prefix ``LEADROUTER_``) and an optional ``.env``.
+
+Every setting is documented in README.md's configuration table; ``SETTINGS_DOC`` below is the
+source of that table (a test keeps the two in agreement). Secrets are ``SecretStr``: their repr,
+str and log lines show ``**********``; code reads them with ``.get_secret_value()`` only where a
+CRM or SMTP call needs them.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "LEADROUTER_"
+
+
+class LogFormat(str, enum.Enum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class DemoMode(str, enum.Enum):
+    AUTO = "auto"  # start the demo CRM when no real CRM is configured
+    ON = "on"
+    OFF = "off"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; ``str(err)`` is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
+
+    # Core
+    var_dir: Path = Field(ROOT / "var", description="Folder for the SQLite file, generated keys and artifacts.")
+    database_url: str = Field("", description="SQLAlchemy URL. Default: SQLite file `var/leadrouter.db`. "
+                              "Production: `postgresql+psycopg://user:pass@host/db`.")
+    secret_key: SecretStr | None = Field(None, description="Signs web sessions and CSRF tokens. "
+                                         "Default: generated into `var/secret_key` on first start.")
+    encryption_key: SecretStr | None = Field(None, description="Fernet key encrypting CRM secrets at rest "
+                                             "(comma-separated to rotate: newest first). Default: generated "
+                                             "into `var/encryption.key` on first start.")
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL of this app, used in webhook URLs "
+                          "and links in notifications.")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: LogFormat = Field(LogFormat.TEXT, description="`text` or `json` (one JSON object per line).")
+    demo: DemoMode = Field(DemoMode.AUTO, description="`auto` starts the demo CRM sandbox when no CRM is "
+                           "configured; `on` always; `off` never.")
+    routing_config: Path | None = Field(None, description="Routing config file (YAML/JSON) loaded at start; "
+                                        "a bad file stops start-up with the engine's errors.")
+    poll_interval_seconds: int = Field(60, ge=5, le=86_400, description="How often pollers ask each CRM for "
+                                       "unassigned leads.")
+
+    # HubSpot
+    hubspot_token: SecretStr | None = Field(None, description="HubSpot private-app access token.")
+    hubspot_app_secret: SecretStr | None = Field(None, description="HubSpot app client secret (webhook signatures).")
+    hubspot_base_url: str = Field("https://api.hubapi.com", description="HubSpot API host (the sandbox's URL in tests).")
+
+    # Salesforce
+    salesforce_url: str | None = Field(None, description="Salesforce login or instance URL, e.g. "
+                                       "`https://login.salesforce.com`.")
+    salesforce_client_id: str | None = Field(None, description="Connected app consumer key.")
+    salesforce_client_secret: SecretStr | None = Field(None, description="Connected app consumer secret.")
+    salesforce_username: str | None = Field(None, description="Integration user (password or JWT flow).")
+    salesforce_password: SecretStr | None = Field(None, description="Integration user's password "
+                                                  "(+ security token if the org needs one).")
+    salesforce_jwt_key_file: Path | None = Field(None, description="Private key for the OAuth JWT bearer flow.")
+    salesforce_ca_bundle: Path | None = Field(None, description="CA bundle to trust (corporate proxy, sandbox).")
+    salesforce_intake_queue: str | None = Field(None, description="Queue (name or 00G id) holding unassigned "
+                                                "leads. Default: any queue.")
+    salesforce_api_version: str = Field("59.0", description="Salesforce REST API version.")
+
+    # Notifications
+    slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (`xoxb-…`).")
+    slack_signing_secret: SecretStr | None = Field(None, description="Slack signing secret (interactivity).")
+    slack_base_url: str = Field("https://slack.com/api/", description="Slack Web API base (the sandbox in tests).")
+    smtp_url: SecretStr | None = Field(None, description="`smtp://user:pass@host:587` (STARTTLS) or "
+                                       "`smtps://…:465`.")
+    email_from: str = Field("leadrouter@localhost", description="From address of notification emails.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("base_url", "hubspot_base_url", "slack_base_url", "salesforce_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/") + ("/" if value.endswith("/") else "")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value and not value.split(":", 1)[0].split("+", 1)[0] in {"sqlite", "postgresql"}:
+            raise ValueError("must start with sqlite:// or postgresql://")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # psycopg 3 is the installed driver; SQLAlchemy's default for plain postgresql:// is psycopg2.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in {"smtp", "smtps"}:
+            raise ValueError("must be an smtp:// or smtps:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults_and_pairs(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.var_dir / 'leadrouter.db').resolve()}"
+        if self.salesforce_url:
+            if not self.salesforce_username:
+                raise ValueError("LEADROUTER_SALESFORCE_USERNAME is required when LEADROUTER_SALESFORCE_URL is set")
+            if not (self.salesforce_password or self.salesforce_jwt_key_file):
+                raise ValueError("LEADROUTER_SALESFORCE_PASSWORD or LEADROUTER_SALESFORCE_JWT_KEY_FILE is "
+                                 "required when LEADROUTER_SALESFORCE_URL is set")
+            if self.salesforce_jwt_key_file and not self.salesforce_client_id:
+                raise ValueError("LEADROUTER_SALESFORCE_CLIENT_ID is required for the JWT bearer flow")
+        return self
+
+    # -- derived -----------------------------------------------------------------------------
+    @property
+    def crm_configured(self) -> bool:
+        return bool(self.hubspot_token or self.salesforce_url)
+
+    def secret_values(self) -> list[str]:
+        """Every secret value set, for the log redaction filter."""
+        values = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                values.append(value.get_secret_value())
+        return values
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Build settings from the environment (+ ``overrides``), or raise ``SettingsError`` with one line."""
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    loc = [str(part) for part in first.get("loc", ()) if part != "__root__"]
+    message = first.get("msg", "invalid").removeprefix("Value error, ")
+    if not loc:  # a model-level check already names its variables
+        return f"invalid settings: {message}"
+    return f"invalid setting {ENV_PREFIX}{loc[0].upper()}: {message}"
+
+
+def settings_doc() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting: the README's configuration table."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if name == "var_dir":
+            shown = "`./var`"
+        elif default is None or default == "":
+            shown = "—"
+        elif isinstance(default, enum.Enum):
+            shown = f"`{default.value}`"
+        else:
+            shown = f"`{default}`"
+        rows.append((ENV_PREFIX + name.upper(), shown, field.description or ""))
+    return rows

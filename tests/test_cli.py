@@ -1,0 +1,53 @@
+"""The command line: one click group, reachable as `python app.py` and `flask --app app`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ["run", "worker", "poll", "simulate", "sandbox", "rules", "db", "bench"]
+
+
+def run_cli(*args: str, tmp_path: Path, flask: bool = False, **env: str) -> subprocess.CompletedProcess:
+    environment = {"PATH": os.environ["PATH"], "LEADROUTER_VAR_DIR": str(tmp_path), "LEADROUTER_LOG_LEVEL": "WARNING",
+                   **env}
+    argv = [sys.executable, "-m", "flask", "--app", "app", *args] if flask else [sys.executable, "app.py", *args]
+    return subprocess.run(argv, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("flask", [False, True], ids=["python-app", "flask-app"])
+def test_help_lists_every_command(tmp_path, flask):
+    result = run_cli("--help", tmp_path=tmp_path, flask=flask)
+    assert result.returncode == 0, result.stderr
+    listed = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert set(COMMANDS) <= listed
+
+
+def test_db_upgrade_current_downgrade_round_trip(tmp_path):
+    upgraded = run_cli("db", "upgrade", tmp_path=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "leadrouter.db").exists()
+    current = run_cli("db", "current", tmp_path=tmp_path)
+    assert "current: 0001" in current.stdout and "upgrade needed" not in current.stdout
+    down = run_cli("db", "downgrade", "base", tmp_path=tmp_path)
+    assert down.returncode == 0 and "base" in down.stdout
+    again = run_cli("db", "current", tmp_path=tmp_path)
+    assert "upgrade needed" in again.stdout
+
+
+def test_run_refuses_to_start_on_an_unmigrated_database(tmp_path):
+    result = run_cli("run", "--port", "0", tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "db upgrade" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["worker", "poll"])
+def test_commands_of_issues_not_landed_say_so_and_exit_2(tmp_path, command):
+    result = run_cli(command, tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "not available yet" in result.stderr
