@@ -28,12 +28,21 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001 — DB-API types
+            # We issue BEGIN ourselves (below), so the driver must not open transactions on its own.
+            dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
-            # WAL lets the web door write while a worker reads; foreign keys are off by default in SQLite.
+            # WAL lets pages read while a worker writes; foreign keys are off by default in SQLite.
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn):  # noqa: ANN001
+            # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
+            # another writer committed in between (busy_timeout does not apply). Taking the write
+            # lock up front makes writers queue politely instead.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)

@@ -162,26 +162,27 @@ class RoutingConfigVersion(Base):
 
 
 class RuleState(Base):
-    """Per-rule rotation state. Workers lock this row (SELECT … FOR UPDATE) while deciding."""
+    """Per-rule rotation state. Workers lock these rows (SELECT … FOR UPDATE, in rule order) while
+    deciding a batch, so N workers on N hosts rotate exactly as one."""
 
     __tablename__ = "rule_state"
     rule: Mapped[str] = mapped_column(String(200), primary_key=True)
     pointer: Mapped[str | None] = mapped_column(String(64))  # last rep this rule assigned
     credits: Mapped[dict[str, Any]] = mapped_column(default=dict)  # smooth weighted round robin
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # picker-specific extras (random seed step…)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class RepState(Base):
-    """Per-rep counters the engine reads: open load, period counts in the rep's time zone, stats."""
+    """Per-rep figures the engine reads (``rules_engine.RepState``): open load, assignments per
+    hour/day/week bucket of the rep's time zone, last assignment, outcome stats."""
 
     __tablename__ = "rep_state"
     rep_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     open_load: Mapped[int] = mapped_column(Integer, default=0)
     last_assigned_at: Mapped[datetime | None] = mapped_column()
-    counters: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"hour": [key, n], "day": …, "week": …}
-    assigned_total: Mapped[int] = mapped_column(Integer, default=0)
-    converted_total: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # bucket key ("d:2026-11-23") -> n
+    converted: Mapped[int] = mapped_column(Integer, default=0)
+    outcomes: Mapped[int] = mapped_column(Integer, default=0)
     load_reconciled_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

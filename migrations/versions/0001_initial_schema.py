@@ -3,12 +3,13 @@ notifications outbox, audit log
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:31:33.816876
+Create Date: 2026-11-23 15:37:49.245354
 """
 from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
+
 from sqlalchemy.dialects import postgresql
 
 # Frozen copies of the model types: a migration must not change when models.py does.
@@ -103,9 +104,9 @@ def upgrade() -> None:
     sa.Column('rep_id', sa.String(length=64), nullable=False),
     sa.Column('open_load', sa.Integer(), nullable=False),
     sa.Column('last_assigned_at', UTC, nullable=True),
-    sa.Column('counters', JSON, nullable=False),
-    sa.Column('assigned_total', sa.Integer(), nullable=False),
-    sa.Column('converted_total', sa.Integer(), nullable=False),
+    sa.Column('counts', JSON, nullable=False),
+    sa.Column('converted', sa.Integer(), nullable=False),
+    sa.Column('outcomes', sa.Integer(), nullable=False),
     sa.Column('load_reconciled_at', UTC, nullable=True),
     sa.Column('updated_at', UTC, nullable=False),
     sa.PrimaryKeyConstraint('rep_id', name=op.f('pk_rep_state'))
@@ -145,7 +146,6 @@ def upgrade() -> None:
     sa.Column('rule', sa.String(length=200), nullable=False),
     sa.Column('pointer', sa.String(length=64), nullable=True),
     sa.Column('credits', JSON, nullable=False),
-    sa.Column('data', JSON, nullable=False),
     sa.Column('updated_at', UTC, nullable=False),
     sa.PrimaryKeyConstraint('rule', name=op.f('pk_rule_state'))
     )
