@@ -1,0 +1,85 @@
+"""Control plane for HubSpot, mounted at /__sandbox__/hubspot/ (tests and the demo drive it)."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import flask
+
+from sandbox.control import json_body, vendor_blueprint
+
+from sandbox.hubspot import errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sandbox.hubspot.vendor import HubSpotVendor
+
+
+def blueprint(vendor: "HubSpotVendor") -> flask.Blueprint:
+    bp = vendor_blueprint("hubspot_control", __name__)
+
+    @bp.errorhandler(errors.HubSpotError)
+    def hubspot_error(exc: errors.HubSpotError) -> Any:
+        return errors.response(exc.status, exc.body())
+
+    @bp.route("/webhooks", methods=["GET", "POST"])
+    def webhooks() -> Any:
+        """Settings {url, duplicate_rate, reorder, batch_window_ms, max_attempts, verify, seed}."""
+        if flask.request.method == "POST":
+            vendor.webhooks.configure(**json_body())
+        return flask.jsonify({"settings": asdict(vendor.webhooks.settings),
+                              "sent_events": len(vendor.webhooks.sent_events),
+                              "deliveries": vendor.sandbox.deliveries.list("hubspot")})
+
+    @bp.post("/webhooks/flush")
+    def flush() -> Any:
+        vendor.webhooks.flush()
+        return flask.jsonify({"flushed": True})
+
+    @bp.post("/reassign")
+    def reassign() -> Any:
+        """A human changes a contact's owner in the HubSpot UI: {contact_id, owner_id | owner}."""
+        data = json_body()
+        with vendor.sandbox.lock:
+            record = vendor.crm.store("contacts").find(str(data["contact_id"]))
+            if record is None:
+                raise KeyError(f"no contact {data['contact_id']}")
+            owner_id = data.get("owner_id")
+            if owner_id is None and data.get("owner"):
+                owner = vendor.owners.by_key(data["owner"])
+                owner_id = owner.id if owner else data["owner"]
+            vendor.crm.update("contacts", record, {"hubspot_owner_id": owner_id}, source="CRM_UI")
+            return flask.jsonify(record.to_json("contacts", list(record.properties)))
+
+    @bp.post("/activity")
+    def activity() -> Any:
+        """The owner's first sales activity on a contact: {contact_id, at?}."""
+        data = json_body()
+        with vendor.sandbox.lock:
+            record = vendor.crm.store("contacts").find(str(data["contact_id"]))
+            if record is None:
+                raise KeyError(f"no contact {data['contact_id']}")
+            at = (datetime.fromisoformat(data["at"].replace("Z", "+00:00")) if data.get("at")
+                  else vendor.sandbox.clock.now())
+            vendor.first_activity(record, at)
+            return flask.jsonify(record.to_json("contacts", list(record.properties)))
+
+    @bp.route("/limits", methods=["GET", "POST"])
+    def limits() -> Any:
+        """{ten_second_max, search_per_second, daily_max, enabled} and the search body limits
+        {max_groups, max_filters_per_group, max_filters_total, max_limit, max_results}."""
+        data = json_body() if flask.request.method == "POST" else {}
+        search_keys = set(asdict(vendor.search_limits))
+        for key in search_keys & set(data):
+            setattr(vendor.search_limits, key, int(data.pop(key)))
+        if data.pop("reset_counters", False):
+            vendor.limiter.reset(settings=False)
+        rate = vendor.limiter.configure(**data)
+        return flask.jsonify({**rate, **asdict(vendor.search_limits)})
+
+    @bp.get("/owners")
+    def list_owners() -> Any:
+        with vendor.sandbox.lock:
+            return flask.jsonify([{**o.to_json(), "key": o.key} for o in vendor.owners.owners.values()])
+
+    return bp

@@ -1,0 +1,59 @@
+"""Salesforce control routes, mounted at /__sandbox__/salesforce/: expire sessions, a human
+reassigning a lead (now or after N more API calls), the daily API limit, the assignment rule."""
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+
+from sandbox.control import json_body, vendor_blueprint
+
+from sandbox.salesforce.errors import SalesforceError
+
+
+def build_control_blueprint(vendor: Any) -> flask.Blueprint:
+    bp = vendor_blueprint("salesforce_control", __name__)
+
+    @bp.errorhandler(SalesforceError)
+    def sf_error(exc: SalesforceError) -> Any:
+        return exc.response()
+
+    @bp.post("/expire-sessions")
+    def expire_sessions() -> Any:
+        return flask.jsonify({"expired": vendor.sessions.expire_all()})
+
+    @bp.post("/reassign")
+    def reassign() -> Any:
+        data = json_body()
+        lead_id, owner_id = data.get("lead_id"), data.get("owner_id")
+        if not lead_id or not owner_id:
+            return flask.jsonify({"error": "lead_id and owner_id are required"}), 400
+        after = int(data.get("after_calls") or 0)
+        if after <= 0:
+            return flask.jsonify({"done": True, "lead": vendor.reassign_now(lead_id, owner_id)})
+        vendor.pending_reassignments.append(
+            {"lead_id": lead_id, "owner_id": owner_id, "after_calls": after})
+        return flask.jsonify({"done": False, "after_calls": after}), 202
+
+    @bp.route("/limits", methods=["GET", "POST"])
+    def limits() -> Any:
+        if flask.request.method == "POST":
+            data = json_body()
+            if "daily_api_limit" in data:
+                vendor.daily_limit = int(data["daily_api_limit"])
+            if "used" in data:
+                vendor.api_used = int(data["used"])
+                vendor._api_day = vendor.sandbox.clock.now().date()
+        return flask.jsonify({"daily_api_limit": vendor.daily_limit, "used": vendor.api_used})
+
+    @bp.route("/assignment-rule", methods=["GET", "POST"])
+    def assignment_rule() -> Any:
+        if flask.request.method == "POST":
+            vendor.store.assignment_owner_id = json_body().get("owner_id")
+        return flask.jsonify({"owner_id": vendor.store.assignment_owner_id})
+
+    @bp.get("/outbound")
+    def outbound_messages() -> Any:
+        return flask.jsonify({"deliveries": vendor.sandbox.deliveries.list(vendor.name)})
+
+    return bp
