@@ -19,7 +19,7 @@ import click
 from flask import Flask, current_app, has_app_context
 
 from connector import db as db_room
-from connector import health, home, logs, scheduler
+from connector import demo, health, home, logs, scheduler
 from connector.keys import SecretBox, ensure_keys
 from connector.settings import ENV_PREFIX, SettingsError, load_settings
 
@@ -100,6 +100,7 @@ def run(host: str, port: int) -> None:
     if current != db_room.head_revision():
         raise click.ClickException("the database is not at the newest migration: run `python app.py db upgrade`")
     app.config["LEADROUTER_START_BACKGROUND"] = True
+    demo_crm = demo.start_demo_crm(app)
     sched = scheduler.get_scheduler(app)
     sched.start()
     server = make_server(host, port, app, threaded=True)
@@ -115,6 +116,8 @@ def run(host: str, port: int) -> None:
         pass
     finally:
         sched.shutdown()
+        if demo_crm is not None:
+            demo_crm.stop()
         log.info("leadrouter stopped")
 
 
