@@ -1,0 +1,26 @@
+"""leadrouter's pure rules engine: lead + config + state + time in, Decision out.
+
+No I/O and no clock reads: every input is an argument. See docs/routing-config.md.
+"""
+from .config import RoutingConfig, dump_config, load_config
+from .decide import decide, priority_key, simulate
+from .decision import Decision, Status
+from .eligibility import Skip
+from .errors import ConfigError, ConfigIssue
+from .geo import normalize_country, normalize_state
+from .lead import Lead
+from .state import InMemoryState, RepDelta, RepState, RoutingState, StateChanges
+from .vocabulary import describe_vocabulary
+
+
+def crm_owner_id(config: RoutingConfig, rep_id: str, crm: str) -> str | None:
+    """The owner id to write in ``crm`` ('salesforce' / 'hubspot') for a rep."""
+    return config.crm_owner_id(rep_id, crm)
+
+
+__all__ = [
+    "ConfigError", "ConfigIssue", "Decision", "InMemoryState", "Lead", "RepDelta", "RepState",
+    "RoutingConfig", "RoutingState", "Skip", "StateChanges", "Status", "crm_owner_id", "decide",
+    "describe_vocabulary", "dump_config", "load_config", "normalize_country", "normalize_state",
+    "priority_key", "simulate",
+]

@@ -1,0 +1,200 @@
+"""Semantic validation and compilation of a RoutingConfig into indexed, hot-path structures."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conditions import Node, compile_condition
+from .errors import ConfigIssue
+from .geo import compile_postal_pattern, normalize_state
+from .hours import away_bounds, load_zone, parse_hours
+from .eligibility import REQUIREMENTS, CRep
+from .pickers import PICKERS
+from .text import website_domain
+
+
+@dataclass
+class CRule:
+    name: str
+    index: int
+    node: Node | None
+    account: bool
+    candidates: tuple[CRep, ...]
+    cand_index: dict[str, int]
+    requirements: tuple
+    picker: Any
+    on_empty: str
+
+
+@dataclass
+class CompiledConfig:
+    model: Any
+    reps: tuple[CRep, ...]
+    rep_by_id: dict[str, CRep]
+    rules: tuple[CRule, ...]
+    fallback: tuple[CRep, ...] | None
+    fallback_index: dict[str, int]
+    accounts: dict[str, str]
+    seed: int
+    rep_models: dict[str, Any] = field(default_factory=dict)
+    owner_index: dict[tuple[str, str], str] = field(default_factory=dict)
+    territories: dict[str, "TerritoryIndex"] = field(default_factory=dict)  # by country
+
+    def territory_matches(self, lead) -> frozenset[str]:
+        index = self.territories.get(lead.country or "")
+        return index.match(lead) if index else frozenset()
+
+
+class TerritoryIndex:
+    """One country's territories: whole-country reps, reps by state, and the few entries with
+    postal patterns, which are the only ones tested one by one."""
+
+    def __init__(self) -> None:
+        self.whole: set[str] = set()
+        self.by_state: dict[str, set[str]] = {}
+        self.postal: list[tuple[str, frozenset | None, tuple]] = []
+
+    def add(self, rid: str, states: frozenset | None, postal: tuple | None) -> None:
+        if postal is not None:
+            self.postal.append((rid, states, postal))
+        elif states is None:
+            self.whole.add(rid)
+        else:
+            for s in states:
+                self.by_state.setdefault(s, set()).add(rid)
+
+    def match(self, lead) -> frozenset[str]:
+        out = self.whole | self.by_state.get(lead.state, set())
+        code = lead.postal_code
+        if code:
+            for rid, states, patterns in self.postal:
+                if (states is None or lead.state in states) and any(p.match(code) for p in patterns):
+                    out.add(rid)
+        return frozenset(out)
+
+
+def _targets(spec, path: str, rep_ids: set, team_ids: set, issues: list[ConfigIssue]) -> None:
+    items = spec if isinstance(spec, list) else [spec]
+    if not items:
+        issues.append(ConfigIssue(path, "needs at least one target (team:X or rep:X)"))
+    for i, t in enumerate(items):
+        p = f"{path}[{i}]" if isinstance(spec, list) else path
+        kind, _, name = str(t).partition(":")
+        if kind == "team" and name not in team_ids:
+            issues.append(ConfigIssue(p, f"unknown team {name!r}"))
+        elif kind == "rep" and name not in rep_ids:
+            issues.append(ConfigIssue(p, f"unknown rep {name!r}"))
+        elif kind not in ("team", "rep"):
+            issues.append(ConfigIssue(p, f"bad target {t!r} (use team:<id> or rep:<id>)"))
+
+
+def _requirements(spec, path: str, issues: list[ConfigIssue]) -> list:
+    out = []
+    for i, item in enumerate(spec if isinstance(spec, list) else []):
+        if isinstance(item, str):
+            name, args = item, None
+        elif isinstance(item, dict) and len(item) == 1:
+            name, args = next(iter(item.items()))
+        else:
+            issues.append(ConfigIssue(f"{path}[{i}]", "a requirement is a name or {name: arguments}"))
+            continue
+        req = REQUIREMENTS.get(name)
+        if req is None:
+            issues.append(ConfigIssue(f"{path}[{i}]", f"unknown requirement {name!r}; one of: {', '.join(REQUIREMENTS)}"))
+            continue
+        compiled = req.compile(args, f"{path}[{i}]" + ("" if isinstance(item, str) else f".{name}"), issues)
+        if compiled is not None:
+            out.append(compiled)
+    return out
+
+
+def _dicts(data, key):
+    items = data.get(key) if isinstance(data, dict) else None
+    return [(i, x) for i, x in enumerate(items) if isinstance(x, dict)] if isinstance(items, list) else []
+
+
+def semantic_issues(data: dict) -> list[ConfigIssue]:
+    """Cross-references, duplicates, conditions, targets, pickers: checks pydantic cannot do.
+    Tolerant of malformed input (pydantic reports that) so every problem surfaces at once."""
+    issues: list[ConfigIssue] = []
+    rep_ids, team_ids, names = set(), set(), set()
+    for i, rep in _dicts(data, "reps"):
+        if rep.get("id") in rep_ids:
+            issues.append(ConfigIssue(f"reps[{i}].id", f"duplicate rep id {rep.get('id')!r}"))
+        rep_ids.add(rep.get("id"))
+    for i, team in _dicts(data, "teams"):
+        if team.get("id") in team_ids:
+            issues.append(ConfigIssue(f"teams[{i}].id", f"duplicate team id {team.get('id')!r}"))
+        team_ids.add(team.get("id"))
+        members = team.get("members")
+        for j, m in enumerate(members if isinstance(members, list) else []):
+            if m not in rep_ids:
+                issues.append(ConfigIssue(f"teams[{i}].members[{j}]", f"unknown rep {m!r}"))
+    for i, acc in _dicts(data, "accounts"):
+        if "owner" in acc and acc["owner"] not in rep_ids:
+            issues.append(ConfigIssue(f"accounts[{i}].owner", f"unknown rep {acc['owner']!r}"))
+    for i, rule in _dicts(data, "rules"):
+        path = f"rules[{i}]"
+        if rule.get("name") in names:
+            issues.append(ConfigIssue(f"{path}.name", f"duplicate rule name {rule.get('name')!r}"))
+        names.add(rule.get("name"))
+        if rule.get("when") is not None:
+            compile_condition(rule["when"], f"{path}.when", issues)
+        if rule.get("assign") == "account_owner":
+            if rule.get("to") is not None:
+                issues.append(ConfigIssue(f"{path}.to", "use either assign: account_owner or to, not both"))
+        elif rule.get("to") is None:
+            issues.append(ConfigIssue(path, "a rule needs `to` (team:X / rep:X) or `assign: account_owner`"))
+        else:
+            _targets(rule["to"], f"{path}.to", rep_ids, team_ids, issues)
+        if "pick" in rule and rule["pick"] not in PICKERS:
+            issues.append(ConfigIssue(f"{path}.pick", f"unknown picker {rule['pick']!r}; one of: {', '.join(PICKERS)}"))
+        _requirements(rule.get("require") or [], f"{path}.require", issues)
+    fb = data.get("fallback") if isinstance(data, dict) else None
+    if isinstance(fb, str) and fb.strip().lower() != "none":
+        _targets(fb, "fallback", rep_ids, team_ids, issues)
+    return issues
+
+
+def _expand(targets: list[str], reps: dict[str, CRep], teams: dict[str, list[str]]) -> tuple[CRep, ...]:
+    seen: dict[str, CRep] = {}
+    for t in targets:
+        kind, _, name = t.partition(":")
+        for rid in (teams[name] if kind == "team" else [name]):
+            seen.setdefault(rid, reps[rid])
+    return tuple(seen.values())
+
+
+def build(model, data: dict, issues: list[ConfigIssue]) -> CompiledConfig:
+    """Compile a structurally valid model (issues only for problems semantic_issues missed)."""
+    reps: dict[str, CRep] = {}
+    for pos, r in enumerate(model.reps):
+        tzname = r.timezone or model.timezone
+        tz = load_zone(tzname)
+        away = tuple((*away_bounds(a.from_, a.to, tz), f"{r.id}: away {a.from_}..{a.to}") for a in r.away)
+        reps[r.id] = CRep(r, pos, tz, tzname, parse_hours(r.hours) if r.hours else None, away)
+    teams = {t.id: list(t.members) for t in model.teams}
+    rules = []
+    for i, r in enumerate(model.rules):
+        if not r.enabled:
+            continue
+        node = compile_condition(r.when, f"rules[{i}].when", issues) if r.when is not None else None
+        cands = () if r.assign else _expand(r.to or [], reps, teams)
+        rules.append(CRule(r.name, i, node, r.assign == "account_owner", cands,
+                           {c.id: k for k, c in enumerate(cands)},
+                           tuple(_requirements(r.require, f"rules[{i}].require", issues)),
+                           PICKERS[r.pick], r.on_empty))
+    fallback = _expand([model.fallback], reps, teams) if model.fallback else None
+    territories: dict[str, TerritoryIndex] = {}
+    for r in model.reps:
+        for t in r.territories:
+            states = frozenset(normalize_state(s, t.country) for s in t.state) if t.state else None
+            postal = tuple(compile_postal_pattern(p) for p in t.postal) if t.postal else None
+            territories.setdefault(t.country, TerritoryIndex()).add(r.id, states, postal)
+    accounts = {(website_domain(a.domain) or a.domain.lower()): a.owner for a in model.accounts}
+    return CompiledConfig(
+        model=model, reps=tuple(reps.values()), rep_by_id=reps, rules=tuple(rules), fallback=fallback,
+        fallback_index={c.id: k for k, c in enumerate(fallback or ())}, accounts=accounts, seed=model.seed,
+        rep_models={r.id: r for r in model.reps},
+        owner_index={(kind, oid): r.id for r in model.reps for kind, oid in r.crm.items()},
+        territories=territories)

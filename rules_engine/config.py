@@ -1,0 +1,232 @@
+"""The routing config model (pydantic), loading and export.
+
+``load_config`` = parse (YAML/JSON text or dict) -> structural validation (pydantic) ->
+semantic validation and compilation (``compiled.build``). Every problem found is reported at
+once, each with its path; nothing is returned unless everything is valid.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError, ConfigIssue, format_path
+from .geo import normalize_country
+from .hours import load_zone, parse_hours
+
+ID_PATTERN = r"^[a-z0-9_.-]+$"
+CRM_KINDS = ("salesforce", "hubspot")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Away(_Model):
+    from_: date = Field(alias="from")
+    to: date
+    note: str | None = None
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.to < self.from_:
+            raise ValueError("'to' is before 'from'")
+        return self
+
+
+def _listify(v):
+    return [v] if isinstance(v, (str, int)) else v
+
+
+class Territory(_Model):
+    country: str
+    state: list[str] | None = None
+    postal: list[str] | None = None
+
+    _lists = field_validator("state", "postal", mode="before")(lambda cls, v: _listify(v))
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        code = normalize_country(v)
+        if not code:
+            raise ValueError(f"unknown country {v!r}")
+        return code
+
+
+class Rep(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str | None = None
+    email: str | None = None
+    crm: dict[str, str] = Field(default_factory=dict)
+    slack: str | None = None
+    timezone: str | None = None
+    hours: dict[str, str] | None = None
+    away: list[Away] = Field(default_factory=list)
+    active: bool = True
+    weight: int = Field(default=1, ge=1)
+    skills: list[str] = Field(default_factory=list)
+    territories: list[Territory] = Field(default_factory=list)
+    max_open: int | None = Field(default=None, ge=0)
+    hourly_cap: int | None = Field(default=None, ge=0)
+    daily_cap: int | None = Field(default=None, ge=0)
+    weekly_cap: int | None = Field(default=None, ge=0)
+    paused: bool = False
+
+    @field_validator("crm", mode="before")
+    @classmethod
+    def _crm(cls, v):
+        if isinstance(v, dict):
+            unknown = [k for k in v if k not in CRM_KINDS]
+            if unknown:
+                raise ValueError(f"unknown CRM {unknown[0]!r}; one of: {', '.join(CRM_KINDS)}")
+            return {k: str(x) for k, x in v.items()}
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v):
+        if v is not None:
+            load_zone(v)
+        return v
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v):
+        if v is not None:
+            parse_hours(v)
+        return v
+
+
+class Team(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str | None = None
+    members: list[str]
+
+
+class Account(_Model):
+    domain: str
+    owner: str
+
+
+class Rule(_Model):
+    name: str = Field(min_length=1)
+    description: str | None = None
+    enabled: bool = True
+    when: Any = None                  # validated and compiled by conditions.compile_condition
+    assign: Literal["account_owner"] | None = None
+    to: list[str] | None = None
+    require: list[Any] = Field(default_factory=list)
+    pick: str = "round_robin"
+    on_empty: Literal["next", "wait", "fallback"] = "next"
+
+    _to = field_validator("to", mode="before")(lambda cls, v: _listify(v))
+
+
+class RoutingConfig(_Model):
+    version: Literal[1] = 1
+    timezone: str = "UTC"
+    seed: int = 0                     # seeds the `random` picker
+    reps: list[Rep] = Field(default_factory=list)
+    teams: list[Team] = Field(default_factory=list)
+    accounts: list[Account] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    fallback: str | None = None       # rep:X, team:X, or none
+
+    _compiled: Any = PrivateAttr(default=None)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v):
+        load_zone(v)
+        return v
+
+    @field_validator("fallback", mode="before")
+    @classmethod
+    def _none(cls, v):
+        return None if v is None or (isinstance(v, str) and v.strip().lower() == "none") else v
+
+    def __eq__(self, other) -> bool:
+        # The compiled private attribute refers back to the model; compare the data only.
+        return isinstance(other, RoutingConfig) and self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # --- helpers the connector uses ---------------------------------------------------------------
+    def rep(self, rep_id: str) -> Rep | None:
+        return self.compiled.rep_models.get(rep_id)
+
+    def crm_owner_id(self, rep_id: str, crm: str) -> str | None:
+        """The rep's owner id in that CRM ('salesforce' / 'hubspot'), or None."""
+        rep = self.rep(rep_id)
+        return rep.crm.get(crm) if rep else None
+
+    def rep_for_owner(self, crm: str, owner_id: str) -> str | None:
+        """Reverse of crm_owner_id: which rep a CRM owner id belongs to."""
+        return self.compiled.owner_index.get((crm, str(owner_id)))
+
+    @property
+    def compiled(self):
+        if self._compiled is None:
+            from .compiled import build
+            issues: list[ConfigIssue] = []
+            self._compiled = build(self, self.model_dump(by_alias=True), issues)
+            if issues:
+                raise ConfigError(issues)
+        return self._compiled
+
+
+def _parse_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser when built
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError([ConfigIssue("", f"not valid YAML or JSON{where}: {getattr(exc, 'problem', exc)}")]) from None
+
+
+def _pydantic_issues(exc: ValidationError) -> list[ConfigIssue]:
+    out = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and "[" in p)]  # drop union tags
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key {str(loc[-1])!r}"
+        out.append(ConfigIssue(format_path(loc), msg))
+    return out
+
+
+def load_config(data: dict | str) -> RoutingConfig:
+    """Validate and compile a routing config; raises ConfigError listing every problem."""
+    from .compiled import build, semantic_issues
+    if isinstance(data, (str, bytes)):
+        data = _parse_text(data.decode() if isinstance(data, bytes) else data)
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigIssue("", "a routing config must be a mapping")])
+    issues: list[ConfigIssue] = []
+    model = None
+    try:
+        model = RoutingConfig.model_validate(data)
+    except ValidationError as exc:
+        issues.extend(_pydantic_issues(exc))
+    issues.extend(i for i in semantic_issues(data) if i not in issues)
+    if issues or model is None:
+        raise ConfigError(issues)
+    compiled = build(model, data, issues)
+    if issues:
+        raise ConfigError(issues)
+    model._compiled = compiled
+    return model
+
+
+def dump_config(config: RoutingConfig) -> dict:
+    """A plain dict for export (YAML/JSON); ``load_config(dump_config(c))`` equals ``c``."""
+    return config.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True) | {"version": 1}
