@@ -75,7 +75,8 @@ class Settings(BaseSettings):
                                        "`https://login.salesforce.com`.")
     salesforce_client_id: str | None = Field(None, description="Connected app consumer key.")
     salesforce_client_secret: SecretStr | None = Field(None, description="Connected app consumer secret.")
-    salesforce_username: str | None = Field(None, description="Integration user (password or JWT flow).")
+    salesforce_username: str | None = Field(None, description="Integration user (password or JWT flow; "
+                                            "without a password or key file, client credentials are used).")
     salesforce_password: SecretStr | None = Field(None, description="Integration user's password "
                                                   "(+ security token if the org needs one).")
     salesforce_jwt_key_file: Path | None = Field(None, description="Private key for the OAuth JWT bearer flow.")
@@ -83,6 +84,8 @@ class Settings(BaseSettings):
     salesforce_intake_queue: str | None = Field(None, description="Queue (name or 00G id) holding unassigned "
                                                 "leads. Default: any queue.")
     salesforce_api_version: str = Field("59.0", description="Salesforce REST API version.")
+    salesforce_org_id: str | None = Field(None, description="Org id (00D…) outbound messages must carry; "
+                                          "messages from another org are refused.")
 
     # Notifications
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (`xoxb-…`).")
@@ -132,16 +135,25 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.var_dir / 'leadrouter.db').resolve()}"
         if self.salesforce_url:
-            if not self.salesforce_username:
-                raise ValueError("LEADROUTER_SALESFORCE_USERNAME is required when LEADROUTER_SALESFORCE_URL is set")
-            if not (self.salesforce_password or self.salesforce_jwt_key_file):
-                raise ValueError("LEADROUTER_SALESFORCE_PASSWORD or LEADROUTER_SALESFORCE_JWT_KEY_FILE is "
-                                 "required when LEADROUTER_SALESFORCE_URL is set")
-            if self.salesforce_jwt_key_file and not self.salesforce_client_id:
-                raise ValueError("LEADROUTER_SALESFORCE_CLIENT_ID is required for the JWT bearer flow")
+            style = self.salesforce_auth_style
+            need = {"jwt": ("client_id", "username", "jwt_key_file"),
+                    "password": ("client_id", "client_secret", "username", "password"),
+                    "client_credentials": ("client_id", "client_secret")}[style]
+            for name in need:
+                if not getattr(self, f"salesforce_{name}"):
+                    raise ValueError(f"{ENV_PREFIX}SALESFORCE_{name.upper()} is required for the Salesforce "
+                                     f"{style.replace('_', ' ')} login (LEADROUTER_SALESFORCE_URL is set)")
         return self
 
     # -- derived -----------------------------------------------------------------------------
+    @property
+    def salesforce_auth_style(self) -> str:
+        """JWT bearer when a key file is set, username-password when a password is, else client
+        credentials (all three are OAuth 2.0 flows of the connected app)."""
+        if self.salesforce_jwt_key_file:
+            return "jwt"
+        return "password" if self.salesforce_password else "client_credentials"
+
     @property
     def crm_configured(self) -> bool:
         return bool(self.hubspot_token or self.salesforce_url)

@@ -33,7 +33,9 @@ def test_db_upgrade_current_downgrade_round_trip(tmp_path):
     assert upgraded.returncode == 0, upgraded.stderr
     assert (tmp_path / "leadrouter.db").exists()
     current = run_cli("db", "current", tmp_path=tmp_path)
-    assert "current: 0001" in current.stdout and "upgrade needed" not in current.stdout
+    from connector.db import head_revision
+
+    assert f"current: {head_revision()}" in current.stdout and "upgrade needed" not in current.stdout
     down = run_cli("db", "downgrade", "base", tmp_path=tmp_path)
     assert down.returncode == 0 and "base" in down.stdout
     again = run_cli("db", "current", tmp_path=tmp_path)

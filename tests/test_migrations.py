@@ -37,3 +37,21 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_works_again(db_url):
         assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_upgrades_keep_existing_rows(db_url):
+    from sqlalchemy import text
+
+    db_room.upgrade(db_url, "0001")
+    engine = db_room.make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO assignments (connection, lead_id, lead_summary, status, trace, "
+                              "received_at, attempts) VALUES ('hubspot', '42', '{}', 'written', '[]', "
+                              "'2026-11-23 10:00:00', 1)"))
+        db_room.upgrade(db_url)
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT lead_id, status, sla_step FROM assignments")).one()
+        assert tuple(row) == ("42", "written", 0)
+    finally:
+        engine.dispose()

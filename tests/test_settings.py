@@ -36,7 +36,7 @@ def test_environment_variables_use_the_leadrouter_prefix(monkeypatch):
     ("LEADROUTER_DATABASE_URL", "mysql://x", "LEADROUTER_DATABASE_URL"),
     ("LEADROUTER_HUBSPOT_BASE_URL", "api.hubapi.com", "LEADROUTER_HUBSPOT_BASE_URL"),
     ("LEADROUTER_SMTP_URL", "http://mail", "LEADROUTER_SMTP_URL"),
-    ("LEADROUTER_SALESFORCE_URL", "https://login.salesforce.com", "LEADROUTER_SALESFORCE_USERNAME"),
+    ("LEADROUTER_SALESFORCE_URL", "https://login.salesforce.com", "LEADROUTER_SALESFORCE_CLIENT_ID"),
 ])
 def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch, variable, value, expected):
     monkeypatch.setenv(variable, value)
