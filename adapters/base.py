@@ -1,0 +1,195 @@
+"""The one interface every CRM adapter implements, and the values it returns.
+
+Plain dataclasses in, plain dataclasses out: the connector never sees an SDK object, and the
+rules engine gets ``rules_engine.Lead`` (canonical) values.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from rules_engine import Lead
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], None]
+
+
+class AssignOutcome(str, Enum):
+    WRITTEN = "written"
+    OWNER_CHANGED = "owner_changed"      # someone else changed the owner: we did not overwrite
+    INVALID_OWNER = "invalid_owner"      # the CRM refused the owner (inactive, unknown, queue...)
+    NOT_FOUND = "not_found"              # the lead is gone (deleted, merged)
+    TRANSIENT = "transient"              # retry later: 5xx, limits, timeouts
+    REJECTED = "rejected"                # any other refusal of the values (not retryable)
+
+
+class WebhookKind(str, Enum):
+    CREATED = "created"
+    OWNER_CHANGED = "owner_changed"
+    PROPERTY_CHANGED = "property_changed"
+    DELETED = "deleted"
+    NOTIFICATION = "notification"        # Salesforce outbound message: a lead matched the rule
+
+
+@dataclass(frozen=True)
+class LeadRecord:
+    """A lead as read from the CRM: the canonical lead plus what the pipeline checks before
+    writing (who owns it now, is that a real user, when it last changed)."""
+
+    lead: Lead
+    owner_id: str | None
+    has_real_owner: bool                 # a user owns it (not a queue / nobody)
+    modified_at: datetime | None
+    converted: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.lead.id or ""
+
+
+@dataclass(frozen=True)
+class UnassignedPage:
+    leads: list[LeadRecord]
+    cursor: str                          # opaque; pass back to find_unassigned
+    has_more: bool = False
+
+
+@dataclass(frozen=True)
+class CrmUser:
+    id: str
+    email: str | None
+    name: str
+    active: bool
+    teams: tuple[str, ...] = ()
+    role: str | None = None
+
+
+ANY_OWNER = "*"   # expected_owner_id meaning "write whoever owns it now"
+
+
+@dataclass(frozen=True)
+class AssignmentRequest:
+    """``expected_owner_id`` is the owner seen when deciding (a queue id, or None for "nobody");
+    if the lead has another owner by write time, it is left alone (``owner_changed``)."""
+
+    lead_id: str
+    owner_id: str
+    expected_owner_id: str | None = ANY_OWNER
+    expected_modified_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AssignResult:
+    lead_id: str
+    outcome: AssignOutcome
+    error: str | None = None
+    retry_after: float | None = None
+    current_owner_id: str | None = None          # for owner_changed: who owns it now
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is AssignOutcome.WRITTEN
+
+
+@dataclass(frozen=True)
+class AccountMatch:
+    domain: str
+    account_id: str
+    name: str | None
+    owner_id: str | None
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    email: str
+    record_id: str
+    record_type: str                     # "Lead", "Contact", "contacts"...
+    owner_id: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    lead_id: str
+    status: str | None
+    converted: bool
+    first_activity_at: datetime | None
+    owner_id: str | None = None
+    changed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: str                        # idempotency key (HubSpot eventId, SF notification Id)
+    lead_id: str
+    kind: WebhookKind
+    occurred_at: datetime | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookReply:
+    status: int
+    content_type: str
+    body: str
+
+
+class CrmAdapter(abc.ABC):
+    """One CRM connection. Every method may raise adapters.errors.CrmError subclasses."""
+
+    kind: str = ""
+
+    @abc.abstractmethod
+    def find_unassigned(self, since_cursor: str | None = None) -> UnassignedPage: ...
+
+    @abc.abstractmethod
+    def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]: ...
+
+    @abc.abstractmethod
+    def read_roster(self) -> list[CrmUser]: ...
+
+    @abc.abstractmethod
+    def read_open_load(self, owner_ids: Iterable[str]) -> dict[str, int]: ...
+
+    @abc.abstractmethod
+    def read_accounts(self, domains: Iterable[str]) -> dict[str, AccountMatch]: ...
+
+    @abc.abstractmethod
+    def find_duplicates(self, emails: Iterable[str]) -> dict[str, list[DuplicateMatch]]: ...
+
+    @abc.abstractmethod
+    def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]: ...
+
+    @abc.abstractmethod
+    def read_outcomes(self, since: datetime) -> list[Outcome]: ...
+
+    @abc.abstractmethod
+    def verify_webhook(self, headers: Mapping[str, str], method: str, url: str,
+                       body: bytes) -> None:
+        """Raise WebhookRejected unless the request really comes from this connection's CRM."""
+
+    @abc.abstractmethod
+    def parse_webhook(self, body: bytes) -> list[WebhookEvent]: ...
+
+    @abc.abstractmethod
+    def webhook_reply(self, events: Sequence[WebhookEvent]) -> WebhookReply:
+        """What to answer once the events are stored (Salesforce needs its SOAP Ack)."""
+
+    def close(self) -> None:
+        """Release HTTP pools; adapters are cheap to rebuild."""
+
+
+def chunked(items: Sequence, size: int) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Order-preserving de-duplication (batch endpoints answer each record once)."""
+    seen: dict[str, None] = {}
+    for item in items:
+        if item not in (None, ""):
+            seen.setdefault(str(item), None)
+    return list(seen)

@@ -1,0 +1,258 @@
+"""HubSpot adapter (hubspot-api-client, CRM v3): contacts or the Leads object. Reads in batches
+of 100, searches 200 a page, writes with batch/update; every request passes through
+``HubSpotConnection.call``."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from hubspot.crm.objects import (BatchReadInputSimplePublicObjectId, Filter, FilterGroup,
+                                 PublicObjectSearchRequest, SimplePublicObjectId)
+
+from adapters import hubspot_signature
+from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, CrmAdapter, CrmUser,
+                           DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
+                           WebhookKind, WebhookReply, chunked, unique)
+from adapters.cursor import SinceCursor, from_ms
+from adapters.errors import WebhookRejected
+from adapters.hubspot_http import HubSpotConnection
+from adapters.hubspot_write import write_owners
+from adapters.mapping import HUBSPOT_CONTACT, HUBSPOT_LEAD, FieldMap
+from adapters.retry import RetryPolicy
+from rules_engine.lead import parse_datetime
+
+BATCH = 100            # batch read / update inputs
+SEARCH_PAGE = 200      # search results per page
+SEARCH_CAP = 10_000    # results one search query can page through
+OWNER = "hubspot_owner_id"
+DEFAULT_MAPS = {"contacts": HUBSPOT_CONTACT, "leads": HUBSPOT_LEAD}
+FIRST_ACTIVITY = ("hs_sa_first_engagement_date", "hs_first_engagement_date",
+                  "notes_last_contacted", "hs_last_sales_activity_timestamp")
+EVENT_PREFIXES = {"contacts": ("contact",), "leads": ("lead", "object")}
+EVENT_KINDS = {"creation": WebhookKind.CREATED, "deletion": WebhookKind.DELETED,
+               "propertyChange": WebhookKind.PROPERTY_CHANGED}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def flt(prop: str, operator: str, value: Any = None, values: list | None = None) -> Filter:
+    return Filter(property_name=prop, operator=operator, value=value, values=values)
+
+
+class HubSpotAdapter(CrmAdapter):
+    kind = "hubspot"
+
+    def __init__(self, settings: Mapping[str, Any], secrets: Mapping[str, Any], *,
+                 sleep: Callable[[float], None] = time.sleep,
+                 now: Callable[[], datetime] = _utcnow,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        s = dict(settings)
+        if not secrets.get("token"):
+            raise ValueError("HubSpot needs a private-app token (secrets['token'])")
+        self.object_type = s.get("object_type", "contacts")
+        if self.object_type not in DEFAULT_MAPS:
+            raise ValueError(f"object_type must be one of {sorted(DEFAULT_MAPS)}")
+        retry = RetryPolicy(max_attempts=int(s.get("max_attempts", 4)),
+                            base_wait=float(s.get("base_wait", 0.5)),
+                            max_wait=float(s.get("max_wait", 30.0)), sleep=sleep)
+        self.conn = HubSpotConnection(
+            token=secrets["token"], base_url=s.get("base_url", "https://api.hubapi.com"),
+            ca_bundle=s.get("ca_bundle"), timeout=float(s.get("timeout", 30.0)), retry=retry,
+            ten_second_max=int(s.get("ten_second_max", 100)),
+            search_per_second=int(s.get("search_per_second", 4)), sleep=sleep, monotonic=monotonic)
+        self.fields = FieldMap.build("hubspot", DEFAULT_MAPS[self.object_type],
+                                     s.get("field_overrides"), s.get("extra_fields") or ())
+        self.app_secret: str | None = secrets.get("app_secret")
+        self.page_size = int(s.get("page_size", 200))
+        self.settle = timedelta(seconds=float(s.get("settle_seconds", 0)))
+        self.closed_statuses: list[str] = list(s.get("closed_statuses") or [])
+        self.converted_stages = set(s.get("converted_stages") or ["opportunity", "customer"])
+        self.recheck_before_write = bool(s.get("recheck_before_write", True))
+        self.now = now
+        self.api = self.conn.client.crm
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _properties(self) -> list[str]:
+        return self.fields.crm_fields(OWNER, "createdate", "hs_lastmodifieddate", "lifecyclestage")
+
+    def _record(self, obj: Any) -> LeadRecord:
+        props = dict(obj.properties or {})
+        owner = props.get(OWNER) or None
+        status = props.get("lifecyclestage") or props.get("hs_pipeline_stage")
+        return LeadRecord(self.fields.to_lead(props, str(obj.id)), owner, bool(owner),
+                          parse_datetime(props.get("hs_lastmodifieddate")) or obj.updated_at,
+                          status in self.converted_stages)
+
+    def search(self, object_type: str, filters: list[Filter], *, properties: list[str],
+               sort: str | None = None, limit: int = SEARCH_PAGE, after: str | None = None) -> Any:
+        body = PublicObjectSearchRequest(
+            filter_groups=[FilterGroup(filters=filters)], properties=properties, limit=limit,
+            after=after, sorts=[{"propertyName": sort, "direction": "ASCENDING"}] if sort else None)
+        return self.conn.call(self.api.objects.search_api.do_search_with_http_info, object_type,
+                              body, search=True)
+
+    def search_since(self, filters: list[Filter], sort: str, cursor: SinceCursor,
+                     properties: list[str], wanted: int) -> tuple[list[Any], SinceCursor, bool]:
+        """Up to ``wanted`` records with ``sort >= cursor``, oldest first, skipping the ids the
+        cursor has seen. Paging stops before the 10,000-result cap; the next call restarts
+        from the advanced cursor, so the cap never hides records."""
+        if cursor.ts_ms is not None:
+            filters = [*filters, flt(sort, "GTE", str(cursor.ts_ms))]
+        found: list[Any] = []
+        after, fetched, more = None, 0, True
+        while len(found) < wanted and more:
+            limit = min(SEARCH_PAGE, wanted - len(found) + len(cursor.seen))
+            if fetched + limit > SEARCH_CAP:
+                break
+            page = self.search(self.object_type, filters, properties=properties, sort=sort,
+                               limit=limit, after=after)
+            fetched += len(page.results)
+            found += [r for r in page.results if str(r.id) not in cursor.seen]
+            more = bool(page.paging and page.paging.next)
+            after = page.paging.next.after if more else None
+        more = more or len(found) > wanted
+        found = found[:wanted]
+        stamps = [(str(r.id), parse_datetime(r.properties.get(sort))) for r in found]
+        horizon = self.now() - self.settle if self.settle else None
+        return found, cursor.advance([s for s in stamps if s[1]], horizon=horizon), more
+
+    # -- reads -----------------------------------------------------------------------------
+    def find_unassigned(self, since_cursor: str | None = None) -> UnassignedPage:
+        cursor = SinceCursor.decode(since_cursor)
+        found, cursor, more = self.search_since([flt(OWNER, "NOT_HAS_PROPERTY")], "createdate",
+                                                cursor, self._properties(), self.page_size)
+        return UnassignedPage([self._record(r) for r in found], cursor.encode(), more)
+
+    def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]:
+        wanted = unique(ids)
+        found: dict[str, LeadRecord] = {}
+        for chunk in chunked(wanted, BATCH):
+            body = BatchReadInputSimplePublicObjectId(
+                inputs=[SimplePublicObjectId(id=i) for i in chunk], properties=self._properties(),
+                properties_with_history=[])
+            answer = self.conn.call(self.api.objects.batch_api.read_with_http_info,
+                                    self.object_type, body)
+            for obj in answer.results:   # a 207 lists missing ids in .errors: they stay absent
+                found[str(obj.id)] = self._record(obj)
+        return [found[i] for i in wanted if i in found]
+
+    def read_roster(self) -> list[CrmUser]:
+        users: list[CrmUser] = []
+        for archived in (False, True):   # deactivated users are archived owners
+            after = None
+            while True:
+                page = self.conn.call(self.api.owners.owners_api.get_page_with_http_info,
+                                      limit=500, after=after, archived=archived)
+                for o in page.results:
+                    name = " ".join(p for p in (o.first_name, o.last_name) if p) or (o.email or "")
+                    teams = tuple(t.name for t in (o.teams or []) if t.name)
+                    users.append(CrmUser(str(o.id), o.email, name,
+                                         not archived and not o.archived and o.user_id is not None,
+                                         teams, None))
+                if not (page.paging and page.paging.next):
+                    break
+                after = page.paging.next.after
+        return users
+
+    def read_open_load(self, owner_ids: Iterable[str]) -> dict[str, int]:
+        # HubSpot search cannot group: one search per owner, reading only its total.
+        load = {}
+        status_field = self.fields.fields.get("status")
+        for owner in unique(owner_ids):
+            filters = [flt(OWNER, "EQ", owner)]
+            if self.closed_statuses and status_field:
+                filters.append(flt(status_field, "NOT_IN", values=self.closed_statuses))
+            load[owner] = int(self.search(self.object_type, filters, properties=[OWNER],
+                                          limit=1).total or 0)
+        return load
+
+    def read_accounts(self, domains: Iterable[str]) -> dict[str, AccountMatch]:
+        wanted = unique(d.strip().lower().removeprefix("www.") for d in domains if d)
+        matches: dict[str, AccountMatch] = {}
+        for chunk in chunked(wanted, 100):
+            for obj in self._search_all("companies", [flt("domain", "IN", values=list(chunk))],
+                                        ["domain", "name", OWNER]):
+                domain = (obj.properties.get("domain") or "").lower().removeprefix("www.")
+                if domain in chunk and domain not in matches:
+                    matches[domain] = AccountMatch(domain, str(obj.id), obj.properties.get("name"),
+                                                   obj.properties.get(OWNER) or None)
+        return matches
+
+    def find_duplicates(self, emails: Iterable[str]) -> dict[str, list[DuplicateMatch]]:
+        email_field = self.fields.fields.get("email", "email")
+        out: dict[str, list[DuplicateMatch]] = {}
+        for chunk in chunked(unique(e.strip().lower() for e in emails if e), 100):
+            for obj in self._search_all(self.object_type, [flt(email_field, "IN", values=list(chunk))],
+                                        [email_field, OWNER]):
+                email = (obj.properties.get(email_field) or "").lower()
+                out.setdefault(email, []).append(DuplicateMatch(
+                    email, str(obj.id), self.object_type, obj.properties.get(OWNER) or None))
+        return out
+
+    def _search_all(self, object_type: str, filters: list[Filter], properties: list[str]) -> list:
+        found, after = [], None
+        while True:
+            page = self.search(object_type, filters, properties=properties, after=after)
+            found += page.results
+            if not (page.paging and page.paging.next) or len(found) >= SEARCH_CAP - SEARCH_PAGE:
+                return found
+            after = page.paging.next.after
+
+    def read_outcomes(self, since: datetime) -> list[Outcome]:
+        status_field = self.fields.fields.get("status", "hs_lead_status")
+        props = [status_field, "lifecyclestage", OWNER, "hs_lastmodifieddate", *FIRST_ACTIVITY]
+        cursor, outcomes, more = SinceCursor.starting_at(since), [], True
+        while more:
+            found, cursor, more = self.search_since([], "hs_lastmodifieddate", cursor, props,
+                                                    SEARCH_CAP)
+            for obj in found:
+                p = obj.properties
+                first = next((parse_datetime(p.get(n)) for n in FIRST_ACTIVITY if p.get(n)), None)
+                outcomes.append(Outcome(str(obj.id), p.get(status_field),
+                                        (p.get("lifecyclestage") or p.get(status_field))
+                                        in self.converted_stages, first, p.get(OWNER) or None,
+                                        parse_datetime(p.get("hs_lastmodifieddate"))))
+            more = more and bool(found)
+        return outcomes
+
+    # -- writes ----------------------------------------------------------------------------
+    def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]:
+        return write_owners(self, list(assignments))
+
+    # -- webhooks --------------------------------------------------------------------------
+    def verify_webhook(self, headers: Mapping[str, str], method: str, url: str,
+                       body: bytes) -> None:
+        hubspot_signature.verify(headers, method, url, body, self.app_secret or "", now=self.now)
+
+    def parse_webhook(self, body: bytes) -> list[WebhookEvent]:
+        try:
+            events = json.loads(body)
+        except ValueError:
+            raise WebhookRejected("webhook body is not JSON", status=400) from None
+        if not isinstance(events, list):
+            raise WebhookRejected("webhook body is not a JSON array", status=400)
+        out = []
+        for e in events:
+            prefix, _, action = str((e or {}).get("subscriptionType", "")).partition(".")
+            if prefix not in EVENT_PREFIXES[self.object_type] or "objectId" not in e:
+                continue
+            kind = EVENT_KINDS.get(action, WebhookKind.PROPERTY_CHANGED)
+            if kind is WebhookKind.PROPERTY_CHANGED and e.get("propertyName") == OWNER:
+                kind = WebhookKind.OWNER_CHANGED
+            occurred = e.get("occurredAt")
+            out.append(WebhookEvent(str(e.get("eventId")), str(e["objectId"]), kind,
+                                    from_ms(int(occurred)) if occurred else None, dict(e)))
+        return out
+
+    def webhook_reply(self, events: Sequence[WebhookEvent]) -> WebhookReply:
+        return WebhookReply(200, "text/plain; charset=utf-8", "")
+
+    def close(self) -> None:
+        pass
+
+
+__all__ = ["HubSpotAdapter"]

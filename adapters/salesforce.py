@@ -1,0 +1,206 @@
+"""Salesforce adapter (simple-salesforce). Reads go out as SOQL in batches of 200 ids, writes
+as sObject Collections; every request passes through ``SalesforceConnection.call``."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from adapters import salesforce_soql as soql
+from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, CrmAdapter, CrmUser,
+                           DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
+                           WebhookKind, WebhookReply, chunked, unique)
+from adapters.cursor import SinceCursor
+from adapters.errors import InvalidData, WebhookRejected
+from adapters.mapping import SALESFORCE_LEAD, FieldMap, flatten
+from adapters.retry import RetryPolicy
+from adapters.salesforce_auth import AuthStyle, OAuthConfig
+from adapters.salesforce_http import SalesforceConnection, make_session
+from adapters.salesforce_dates import parse_sf_datetime
+from adapters.salesforce_outbound import ACK, parse as parse_outbound, same_org
+from adapters.salesforce_write import write_owners
+from rules_engine.lead import parse_datetime
+from rules_engine.text import website_domain
+
+BATCH = 200                               # ids per SOQL IN (...) and records per collection
+READ_FIELDS = ("Id", "OwnerId", "IsConverted", "LastModifiedDate", "SystemModstamp", "CreatedDate")
+OUTCOME_FIELDS = ["Id", "Status", "IsConverted", "ConvertedDate", "OwnerId", "SystemModstamp",
+                  "LastActivityDate"]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SalesforceAdapter(CrmAdapter):
+    kind = "salesforce"
+
+    def __init__(self, settings: Mapping[str, Any], secrets: Mapping[str, Any], *,
+                 sleep: Callable[[float], None] = time.sleep,
+                 now: Callable[[], datetime] = _utcnow) -> None:
+        s = dict(settings)
+        private_key = secrets.get("private_key")
+        if not private_key and s.get("jwt_key_file"):
+            private_key = Path(s["jwt_key_file"]).read_text()
+        oauth = OAuthConfig(
+            login_url=s["url"], style=AuthStyle(s.get("auth", "password")),
+            client_id=s.get("client_id"), client_secret=secrets.get("client_secret"),
+            username=s.get("username"), password=secrets.get("password"),
+            security_token=secrets.get("security_token"), private_key=private_key,
+            audience=s.get("jwt_audience"))
+        oauth.check()
+        retry = RetryPolicy(max_attempts=int(s.get("max_attempts", 4)),
+                            base_wait=float(s.get("base_wait", 0.5)),
+                            max_wait=float(s.get("max_wait", 30.0)), sleep=sleep)
+        self.conn = SalesforceConnection(
+            oauth, api_version=str(s.get("api_version", "59.0")),
+            session=make_session(s.get("ca_bundle"), float(s.get("timeout", 30.0))),
+            retry=retry, rate_limit_wait=float(s.get("rate_limit_wait", 5.0)))
+        self.fields = FieldMap.build("salesforce", SALESFORCE_LEAD, s.get("field_overrides"),
+                                     s.get("extra_fields") or ())
+        self.org_id: str | None = s.get("org_id")
+        self.intake_queues: list[str] = list(s.get("intake_queues") or [])
+        self.cursor_field = {"createddate": "CreatedDate", "systemmodstamp": "SystemModstamp"}[
+            str(s.get("cursor_field", "SystemModstamp")).lower()]
+        self.page_size = int(s.get("page_size", 2000))
+        self.query_batch_size = s.get("query_batch_size")   # 200..2000; None = Salesforce's 2000
+        self.settle = timedelta(seconds=float(s.get("settle_seconds", 0)))
+        self.closed_statuses: list[str] = list(s.get("closed_statuses") or [])
+        self.duplicate_objects: list[str] = list(s.get("duplicate_objects") or ["Lead", "Contact"])
+        self.recheck_before_write = bool(s.get("recheck_before_write", True))
+        self.now = now
+        self._queue_ids: list[str] | None = None
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _rows(self, query: str) -> list[dict]:
+        return list(self.conn.query(query, self.query_batch_size))
+
+    def _lead_fields(self) -> list[str]:
+        return self.fields.crm_fields(*READ_FIELDS)
+
+    def _record(self, row: Mapping[str, Any]) -> LeadRecord:
+        owner = row.get("OwnerId")
+        return LeadRecord(self.fields.to_lead(flatten(row), row["Id"]), owner, soql.is_user(owner),
+                          parse_sf_datetime(row.get("LastModifiedDate")), bool(row.get("IsConverted")))
+
+    def queue_ids(self) -> list[str]:
+        """Configured intake queues as 00G ids (names / developer names looked up once)."""
+        if self._queue_ids is None:
+            ids = [q for q in self.intake_queues if soql.is_queue(q)]
+            names = [q for q in self.intake_queues if not soql.is_queue(q)]
+            if names:
+                found = self._rows(soql.queues_by_name(names))
+                if not found:
+                    raise InvalidData(f"no Salesforce queue named {names}")
+                ids += [r["Id"] for r in found]
+            self._queue_ids = ids
+        return self._queue_ids
+
+    # -- reads -----------------------------------------------------------------------------
+    def find_unassigned(self, since_cursor: str | None = None) -> UnassignedPage:
+        cursor = SinceCursor.decode(since_cursor)
+        query = soql.unassigned(self._lead_fields(), queue_ids=self.queue_ids(),
+                                cursor_field=self.cursor_field, since=cursor.ts,
+                                exclude_ids=sorted(cursor.seen), limit=self.page_size + 1)
+        rows = self._rows(query)
+        has_more = len(rows) > self.page_size
+        rows = rows[:self.page_size]
+        stamps = [(r["Id"], parse_sf_datetime(r[self.cursor_field])) for r in rows]
+        cursor = cursor.advance(stamps, horizon=self.now() - self.settle if self.settle else None,
+                                granularity_ms=1000)   # SOQL literals have second precision
+        return UnassignedPage([self._record(r) for r in rows], cursor.encode(), has_more)
+
+    def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]:
+        first: dict[str, str] = {}
+        for i in unique(ids):
+            first.setdefault(i[:15], i)   # a 15-char id names the same record as its 18-char form
+        wanted = list(first.values())
+        found: dict[str, LeadRecord] = {}
+        for chunk in chunked(wanted, BATCH):
+            for row in self._rows(soql.leads_by_id(self._lead_fields(), list(chunk))):
+                found[row["Id"]] = self._record(row)
+        by_prefix = {k[:15]: v for k, v in found.items()}   # callers may hold 15-char ids
+        return [r for r in (found.get(i) or by_prefix.get(i[:15]) for i in wanted) if r]
+
+    def read_roster(self) -> list[CrmUser]:
+        teams: dict[str, list[str]] = {}
+        for row in self._rows("SELECT GroupId, Group.Name, UserOrGroupId FROM GroupMember "
+                              "WHERE Group.Type = 'Queue'"):
+            teams.setdefault(row["UserOrGroupId"], []).append((row.get("Group") or {}).get("Name"))
+        users = self._rows("SELECT Id, Email, Name, IsActive, Title, Department FROM User "
+                           "WHERE UserType = 'Standard' ORDER BY Name")
+        return [CrmUser(u["Id"], u.get("Email"), u.get("Name") or "", bool(u.get("IsActive")),
+                        tuple(t for t in [u.get("Department"), *teams.get(u["Id"], [])] if t),
+                        u.get("Title")) for u in users]
+
+    def read_open_load(self, owner_ids: Iterable[str]) -> dict[str, int]:
+        owners = unique(owner_ids)
+        load = {o: 0 for o in owners}
+        for chunk in chunked(owners, BATCH):
+            for row in self._rows(soql.open_load(list(chunk), self.closed_statuses)):
+                load[row["OwnerId"]] = int(row.get("cnt") or row.get("expr0") or 0)
+        return load
+
+    def read_accounts(self, domains: Iterable[str]) -> dict[str, AccountMatch]:
+        wanted = unique(d.strip().lower().removeprefix("www.") for d in domains if d)
+        matches: dict[str, AccountMatch] = {}
+        for chunk in chunked(wanted, 20):
+            for row in self._rows(soql.accounts_by_domain(list(chunk))):
+                domain = website_domain(row.get("Website"))
+                if domain in chunk and domain not in matches:
+                    matches[domain] = AccountMatch(domain, row["Id"], row.get("Name"),
+                                                   row.get("OwnerId"))
+        return matches
+
+    def find_duplicates(self, emails: Iterable[str]) -> dict[str, list[DuplicateMatch]]:
+        wanted = unique(e.strip().lower() for e in emails if e)
+        out: dict[str, list[DuplicateMatch]] = {}
+        for sobject in self.duplicate_objects:
+            for chunk in chunked(wanted, BATCH):
+                for row in self._rows(soql.records_by_email(sobject, list(chunk))):
+                    email = (row.get("Email") or "").lower()
+                    out.setdefault(email, []).append(
+                        DuplicateMatch(email, row["Id"], sobject, row.get("OwnerId")))
+        return out
+
+    def read_outcomes(self, since: datetime) -> list[Outcome]:
+        rows = self._rows(soql.outcomes(OUTCOME_FIELDS, since, 50_000))
+        first: dict[str, datetime] = {}
+        for chunk in chunked([r["Id"] for r in rows], BATCH):
+            for row in self._rows(soql.first_activities(list(chunk))):
+                first[row["WhoId"]] = parse_sf_datetime(row.get("firstAt"))
+        return [Outcome(r["Id"], r.get("Status"), bool(r.get("IsConverted")),
+                        first.get(r["Id"]) or parse_datetime(r.get("LastActivityDate")),
+                        r.get("OwnerId"), parse_sf_datetime(r.get("SystemModstamp")))
+                for r in rows]
+
+    # -- writes ----------------------------------------------------------------------------
+    def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]:
+        return write_owners(self, list(assignments))
+
+    # -- webhooks (outbound messages) ------------------------------------------------------
+    def verify_webhook(self, headers: Mapping[str, str], method: str, url: str,
+                       body: bytes) -> None:
+        if method.upper() != "POST":
+            raise WebhookRejected("outbound messages are POSTed", status=405)
+        if not self.org_id:
+            raise WebhookRejected("this connection has no org_id to check outbound messages "
+                                  "against", status=403)
+        message = parse_outbound(body)
+        if not same_org(message.organization_id, self.org_id):
+            raise WebhookRejected("OrganizationId does not match this connection", status=403)
+
+    def parse_webhook(self, body: bytes) -> list[WebhookEvent]:
+        message = parse_outbound(body)
+        return [WebhookEvent(n.id, n.fields["Id"], WebhookKind.NOTIFICATION,
+                             parse_sf_datetime(n.fields.get("SystemModstamp")
+                                               or n.fields.get("LastModifiedDate")
+                                               or n.fields.get("CreatedDate")), dict(n.fields))
+                for n in message.notifications if n.sobject_type == "Lead" and n.fields.get("Id")]
+
+    def webhook_reply(self, events: Sequence[WebhookEvent]) -> WebhookReply:
+        return WebhookReply(200, "text/xml; charset=utf-8", ACK)
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,115 @@
+"""SOQL literals and the queries the Salesforce adapter sends.
+
+Every value that reaches a query goes through one of the literal functions below; field names
+were checked when the field map was built (adapters.mapping). Salesforce's escapes (SOQL and SOSL
+reference, "Quoted String Escape Sequences"): \\n \\r \\t \\b \\f \\" \\' \\\\, plus \\_ and \\% inside LIKE.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Iterable
+
+from adapters.errors import InvalidData
+
+_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t",
+            "\b": "\\b", "\f": "\\f"}
+_ESCAPE_RE = re.compile("|".join(re.escape(c) for c in _ESCAPES))
+_LIKE_RE = re.compile(r"[%_]")
+_ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
+
+QUEUE_PREFIX = "00G"
+USER_PREFIX = "005"
+
+
+def string(value: str) -> str:
+    """A quoted SOQL string literal."""
+    return "'" + _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group()], str(value)) + "'"
+
+
+def like(value: str, *, prefix: str = "%", suffix: str = "%") -> str:
+    """A LIKE pattern matching ``value`` literally (its own % and _ escaped)."""
+    body = _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group()], str(value))
+    body = _LIKE_RE.sub(lambda m: "\\" + m.group(), body)
+    return f"'{prefix}{body}{suffix}'"
+
+
+def record_id(value: str) -> str:
+    """A quoted Salesforce id; anything that is not 15/18 alphanumerics is refused outright."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise InvalidData(f"not a Salesforce id: {str(value)[:40]!r}")
+    return f"'{value}'"
+
+
+def id_list(values: Iterable[str]) -> str:
+    return "(" + ", ".join(record_id(v) for v in values) + ")"
+
+
+def string_list(values: Iterable[str]) -> str:
+    return "(" + ", ".join(string(v) for v in values) + ")"
+
+
+def datetime_literal(value: datetime) -> str:
+    """SOQL date-times are unquoted, e.g. 2024-01-01T00:00:00Z (second precision)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def is_queue(owner_id: str | None) -> bool:
+    return bool(owner_id) and owner_id.startswith(QUEUE_PREFIX)
+
+
+def is_user(owner_id: str | None) -> bool:
+    return bool(owner_id) and owner_id.startswith(USER_PREFIX)
+
+
+# -- query builders ------------------------------------------------------------------------------
+
+def unassigned(fields: list[str], *, queue_ids: list[str], cursor_field: str,
+               since: datetime | None, exclude_ids: Iterable[str], limit: int) -> str:
+    owner = f"OwnerId IN {id_list(queue_ids)}" if queue_ids else "Owner.Type = 'Queue'"
+    where = ["IsConverted = false", owner]
+    if since is not None:
+        where.append(f"{cursor_field} >= {datetime_literal(since)}")
+    excluded = list(exclude_ids)
+    if excluded:
+        where.append(f"Id NOT IN {id_list(excluded)}")
+    return (f"SELECT {', '.join(fields)} FROM Lead WHERE {' AND '.join(where)} "
+            f"ORDER BY {cursor_field} ASC, Id ASC LIMIT {int(limit)}")
+
+
+def leads_by_id(fields: list[str], ids: list[str]) -> str:
+    return f"SELECT {', '.join(fields)} FROM Lead WHERE Id IN {id_list(ids)}"
+
+
+def open_load(owner_ids: list[str], closed_statuses: list[str]) -> str:
+    where = ["IsConverted = false", f"OwnerId IN {id_list(owner_ids)}"]
+    if closed_statuses:
+        where.append(f"Status NOT IN {string_list(closed_statuses)}")
+    return f"SELECT OwnerId, COUNT(Id) cnt FROM Lead WHERE {' AND '.join(where)} GROUP BY OwnerId"
+
+
+def accounts_by_domain(domains: list[str]) -> str:
+    # Website holds URLs ("https://www.acme.com/"): match loosely here, exactly in Python.
+    clauses = " OR ".join(f"Website LIKE {like(d)}" for d in domains)
+    return f"SELECT Id, Name, Website, OwnerId FROM Account WHERE {clauses}"
+
+
+def records_by_email(sobject: str, emails: list[str]) -> str:
+    return f"SELECT Id, Email, OwnerId FROM {sobject} WHERE Email IN {string_list(emails)}"
+
+
+def outcomes(fields: list[str], since: datetime, limit: int) -> str:
+    return (f"SELECT {', '.join(fields)} FROM Lead WHERE SystemModstamp >= "
+            f"{datetime_literal(since)} ORDER BY SystemModstamp ASC, Id ASC LIMIT {int(limit)}")
+
+
+def first_activities(lead_ids: list[str]) -> str:
+    return (f"SELECT WhoId, MIN(CreatedDate) firstAt FROM Task WHERE WhoId IN {id_list(lead_ids)} "
+            "GROUP BY WhoId")
+
+
+def queues_by_name(names: list[str]) -> str:
+    return (f"SELECT Id, Name, DeveloperName FROM Group WHERE Type = 'Queue' AND "
+            f"(DeveloperName IN {string_list(names)} OR Name IN {string_list(names)})")

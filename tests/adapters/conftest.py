@@ -1,0 +1,133 @@
+"""One TLS sandbox for the room's tests (reset before each test) and adapters built on it the
+way the connector builds them: ``build_adapter(kind, settings, secrets)``."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from adapters import build_adapter
+from sandbox.server import start
+
+
+class Sleeps(list):
+    """Records the waits an adapter asks for instead of sleeping (retries stay instant), and
+    moves a fake monotonic clock by as much (``clock``), so rate limiters see time pass."""
+
+    def __init__(self, sandbox=None) -> None:
+        super().__init__()
+        self.now = 0.0
+        self.sandbox = sandbox
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+        self.now += seconds
+        if self.sandbox is not None:   # the sandbox's rate windows roll with the same time
+            self.sandbox.clock.advance(seconds)
+
+    def clock(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def running():
+    server = start(tls=True, seed="demo")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(running):
+    running.sandbox.reset()
+    return running.sandbox
+
+
+@pytest.fixture
+def control(running, sandbox):
+    """POST/GET helpers for the sandbox control plane (/__sandbox__/...)."""
+    session = requests.Session()
+    session.verify = str(running.ca_path)
+    session.trust_env = False
+
+    class Control:
+        def post(self, path: str, **body: Any) -> Any:
+            resp = session.post(f"{running.url}/__sandbox__/{path}", json=body)
+            assert resp.status_code < 300, resp.text
+            return resp.json()
+
+        def get(self, path: str, **params: Any) -> Any:
+            resp = session.get(f"{running.url}/__sandbox__/{path}", params=params)
+            assert resp.status_code < 300, resp.text
+            return resp.json()
+
+        def requests(self, vendor: str) -> list[dict]:
+            return self.get("requests", vendor=vendor)["requests"]
+
+    yield Control()
+    session.close()
+
+
+@pytest.fixture
+def sleeps(sandbox) -> Sleeps:
+    return Sleeps(sandbox)
+
+
+@pytest.fixture
+def hubspot_settings(running) -> dict:
+    return {"base_url": running.url, "ca_bundle": str(running.ca_path), "object_type": "contacts",
+            "max_wait": 1.0, "base_wait": 0.01, "search_per_second": 5, "ten_second_max": 190}
+
+
+@pytest.fixture
+def hubspot_secrets(sandbox) -> dict:
+    return {"token": sandbox.options["hubspot_token"], "app_secret": sandbox.options["hubspot_app_secret"]}
+
+
+@pytest.fixture
+def make_hubspot(hubspot_settings, hubspot_secrets, sleeps):
+    def make(**overrides: Any):
+        return build_adapter("hubspot", {**hubspot_settings, **overrides}, hubspot_secrets,
+                             sleep=sleeps, monotonic=sleeps.clock)
+    return make
+
+
+@pytest.fixture
+def salesforce_settings(running, sandbox) -> dict:
+    info = sandbox.vendor("salesforce").describe()
+    return {"url": running.url, "auth": "password", "client_id": info["client_id"],
+            "username": info["username"], "ca_bundle": str(running.ca_path),
+            "api_version": "59.0", "org_id": info["org_id"],
+            "intake_queues": [info["intake_queue_id"]], "duplicate_objects": ["Lead"],
+            "max_wait": 1.0, "base_wait": 0.01, "rate_limit_wait": 0.5}
+
+
+@pytest.fixture
+def salesforce_secrets(sandbox) -> dict:
+    info = sandbox.vendor("salesforce").describe()
+    return {"client_secret": info["client_secret"], "password": info["password"],
+            "security_token": info["security_token"]}
+
+
+@pytest.fixture
+def make_salesforce(salesforce_settings, salesforce_secrets, sleeps):
+    def make(secrets: dict | None = None, **overrides: Any):
+        return build_adapter("salesforce", {**salesforce_settings, **overrides},
+                             {**salesforce_secrets, **(secrets or {})}, sleep=sleeps)
+    return make
+
+
+@pytest.fixture
+def hubspot_owner(sandbox):
+    """Owner id of a demo rep by key ("maya")."""
+    return lambda key: sandbox.vendor("hubspot").owners.by_key(key).id
+
+
+@pytest.fixture
+def salesforce_user(sandbox):
+    """User id (005...) of a demo rep by key ("maya")."""
+    def find(key: str) -> str:
+        email = sandbox.demo_org.rep(key).email
+        return next(u["Id"] for u in sandbox.vendor("salesforce").store.rows("User")
+                    if u["Email"] == email)
+    return find
