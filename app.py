@@ -13,13 +13,15 @@ import json
 import logging
 import signal
 import sys
+import threading
 from typing import Any
 
 import click
 from flask import Flask, current_app, has_app_context
 
 from connector import db as db_room
-from connector import demo, health, home, logs, scheduler
+import webhooks
+from connector import demo, health, home, logs, scheduler, wiring
 from connector.keys import SecretBox, ensure_keys
 from connector.settings import ENV_PREFIX, SettingsError, load_settings
 
@@ -59,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     logs.configure(settings.log_level, settings.log_format.value,
                    secrets=settings.secret_values() + [secret_key, *encryption_key.split(",")])
-    for room in (logs, db_room, health, home, scheduler):
+    for room in (logs, db_room, health, home, scheduler, wiring, webhooks):
         room.init_app(app)
     for command in cli.commands.values():
         app.cli.add_command(command)
@@ -101,20 +103,29 @@ def run(host: str, port: int) -> None:
         raise click.ClickException("the database is not at the newest migration: run `python app.py db upgrade`")
     app.config["LEADROUTER_START_BACKGROUND"] = True
     demo_crm = demo.start_demo_crm(app)
+    if demo_crm is not None:
+        demo.attach_demo(app, demo_crm, f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}")
     sched = scheduler.get_scheduler(app)
     sched.start()
+    from connector import jobs
+
+    stop_worker = threading.Event()
+    worker_thread = threading.Thread(target=jobs.work_forever, args=(app, stop_worker), name="worker", daemon=True)
+    worker_thread.start()
     server = make_server(host, port, app, threaded=True)
     # SIGTERM (systemd, containers) ends serve_forever like Ctrl-C: jobs stop, the log says so.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     log.info("leadrouter serving on http://%s:%d (database: %s)", host, port,
              settings.database_url.split(":", 1)[0])
-    for number, step in enumerate(home.next_steps(settings), 1):
+    for number, step in enumerate(home.next_steps(settings, demo_crm is not None), 1):
         log.info("next step %d: %s", number, step)
     try:
         server.serve_forever()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        stop_worker.set()
+        worker_thread.join(timeout=10)
         sched.shutdown()
         if demo_crm is not None:
             demo_crm.stop()
@@ -122,15 +133,38 @@ def run(host: str, port: int) -> None:
 
 
 @cli.command()
-def worker() -> None:
+@click.option("--once", is_flag=True, help="Route what is due, then exit.")
+def worker(once: bool) -> None:
     """Route leads from the inbox (run any number of these on PostgreSQL)."""
-    not_landed("The worker", "routing pipeline")
+    from connector import jobs
+
+    app = get_app()
+    if once:
+        report = jobs.drain(app)
+        click.echo(json.dumps({k: v for k, v in vars(report).items() if k != "errors"}))
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        jobs.work_forever(app, stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @cli.command()
-def poll() -> None:
-    """Ask each CRM once for unassigned leads and put them in the inbox."""
-    not_landed("Polling", "routing pipeline")
+@click.argument("connection", required=False)
+def poll(connection: str | None) -> None:
+    """Ask each CRM (or CONNECTION) once for unassigned leads and put them in the inbox."""
+    from connector import jobs
+
+    app = get_app()
+    names = [connection] if connection else app.extensions["leadrouter.connections"].names()
+    if not names:
+        raise click.ClickException("no CRM connection configured (see README: Configuration)")
+    for name in names:
+        if name not in app.extensions["leadrouter.connections"]:
+            raise click.ClickException(f"no connection named {name!r}")
+        click.echo(f"{name}: {jobs.poll(app, name)} new lead(s) queued")
 
 
 # -- db -------------------------------------------------------------------------------------
@@ -203,6 +237,29 @@ def rules_import(path: str, actor: str, comment: str | None) -> None:
             click.echo(error, err=True)
         sys.exit(2)
     click.echo(f"imported {path} as version {version} (active)")
+
+
+@rules.command("init")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="routing.yaml",
+              show_default=True)
+@click.option("--timezone", default="UTC", show_default=True, help="Default time zone of the reps.")
+def rules_init(output: str, timezone: str) -> None:
+    """Write a starter routing config from the connected CRMs' users (one team, account owner
+    first, then round robin), to edit and import."""
+    import yaml
+
+    from connector.starter import starter_config
+
+    app = get_app()
+    connections = app.extensions["leadrouter.connections"]
+    if not connections.names():
+        raise click.ClickException("no CRM connection configured (see README: Configuration)")
+    rosters = {name: connections.adapter(name).read_roster() for name in connections.names()}
+    config = starter_config(rosters, timezone)
+    with open(output, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(config, handle, sort_keys=False)
+    click.echo(f"wrote {output}: {len(config['reps'])} rep(s) from {', '.join(rosters)}; "
+               f"check it with `python app.py rules validate {output}`")
 
 
 @rules.command("export")

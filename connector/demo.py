@@ -17,6 +17,48 @@ def wanted(settings) -> bool:
     return settings.demo is DemoMode.ON or (settings.demo is DemoMode.AUTO and not settings.crm_configured)
 
 
+def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0) -> None:
+    """Route the demo CRM's leads: connections to its HubSpot and Salesforce, a starter config
+    from their rosters (unless one is stored), webhooks aimed at our doors, and a trickle of
+    realistic leads so the log fills while the admin looks around."""
+    import yaml
+
+    from connector import jobs, routing_store, wiring
+    from connector.connections import ConnectionSpec, Connections
+    from connector.db import get_db
+    from connector.starter import starter_config
+
+    settings = app.config["LEADROUTER_SETTINGS"]
+    salesforce = running.sandbox.vendor("salesforce")
+    ca = str(running.ca_path)
+    specs = [
+        ConnectionSpec("hubspot", "hubspot", {"base_url": running.url, "ca_bundle": ca},
+                       {"token": "sandbox-hubspot-token", "app_secret": "sandbox-app-secret"},
+                       settings.poll_interval_seconds),
+        ConnectionSpec("salesforce", "salesforce",
+                       {"url": running.url, "auth": "password", "client_id": "sandbox",
+                        "username": "admin@sandbox.example", "ca_bundle": ca, "org_id": salesforce.store.org_id,
+                        "intake_queues": ["Inbound Leads"]},
+                       {"client_secret": "sandbox", "password": "sandbox"}, settings.poll_interval_seconds),
+    ]
+    connections = Connections(specs)
+    app.extensions["leadrouter.connections"] = connections
+    wiring.register_jobs(app, connections)
+    db = get_db(app)
+    if routing_store.get_version(db) is None:
+        rosters = {name: connections.adapter(name).read_roster() for name in connections.names()}
+        config = starter_config(rosters, exclude_emails=["admin@sandbox.example"])
+        routing_store.save_version(db, yaml.safe_dump(config, sort_keys=False), actor="demo",
+                                   comment="starter config from the demo CRM's rosters")
+    running.sandbox.vendor("hubspot").webhooks.configure(url=f"{app_url}/webhooks/hubspot/hubspot")
+    running.sandbox.options["salesforce_outbound_url"] = f"{app_url}/webhooks/salesforce/salesforce"
+    for vendor in ("hubspot", "salesforce"):
+        running.sandbox.generator.run(vendor, rate_per_minute=leads_per_minute)
+    log.info("demo: routing the sandbox's HubSpot and Salesforce leads (%.0f new leads a minute each)",
+             leads_per_minute)
+    jobs.runtime(app)  # the pipeline is already wired; the worker thread picks the leads up
+
+
 def start_demo_crm(app: Flask, port: int = DEMO_PORT):
     """Start the sandbox (TLS, demo org) in this process; returns the running sandbox or None."""
     settings = app.config["LEADROUTER_SETTINGS"]

@@ -7,9 +7,12 @@ from flask import Blueprint, Flask, current_app, render_template
 bp = Blueprint("home", __name__, template_folder="templates")
 
 
-def next_steps(settings) -> list[str]:
+def next_steps(settings, demo: bool = False) -> list[str]:
     """What an admin should do next, in order; the same list is logged at start-up."""
     steps = []
+    if demo:
+        steps.append("Demo mode: leadrouter is routing the demo CRM's leads (a local Salesforce and "
+                     "HubSpot stand-in); `python app.py worker --once` and the log show each decision.")
     if not settings.crm_configured:
         steps.append("Connect a CRM: set LEADROUTER_HUBSPOT_TOKEN (+ LEADROUTER_HUBSPOT_APP_SECRET for "
                      "webhooks) or LEADROUTER_SALESFORCE_URL with its credentials.")
@@ -26,9 +29,10 @@ def next_steps(settings) -> list[str]:
 @bp.get("/")
 def index():
     settings = current_app.config["LEADROUTER_SETTINGS"]
-    return render_template("home.html", steps=next_steps(settings),
+    demo = current_app.extensions.get("leadrouter.demo")
+    return render_template("home.html", steps=next_steps(settings, demo is not None),
                            database=settings.database_url.split(":", 1)[0],
-                           demo=current_app.extensions.get("leadrouter.demo"))
+                           demo=demo)
 
 
 def init_app(app: Flask) -> None:

@@ -3,20 +3,44 @@ from the ``run``/``worker`` commands, never in tests or in plain ``create_app()`
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
+from sqlalchemy import text
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def cluster_lock(app: Flask, name: str) -> Iterator[bool]:
+    """On PostgreSQL, a session advisory lock so one node runs the job; others skip this tick.
+    SQLite means one process, which runs every job itself."""
+    from connector.db import get_db
+
+    engine = get_db(app).engine
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(f"leadrouter:{name}".encode()).digest()[:8], "big", signed=True)
+    with engine.connect() as conn:
+        acquired = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
 
 
 @dataclass(frozen=True)
 class Job:
     id: str
-    func: Callable[[Flask], None]
+    func: Callable[[], None]
     seconds: int
     run_once_cluster_wide: bool = False  # pollers, reconcile, roster: one node at a time
 
@@ -35,7 +59,12 @@ class Scheduler:
     def _run(self, job: Job) -> None:
         with self.app.app_context():
             try:
-                job.func(self.app)
+                if job.run_once_cluster_wide:
+                    with cluster_lock(self.app, job.id) as acquired:
+                        if acquired:
+                            job.func()
+                else:
+                    job.func()
             except Exception:  # noqa: BLE001 — a failing job is logged and retried next tick
                 log.exception("job %s failed", job.id)
 

@@ -65,10 +65,22 @@ class Settings(BaseSettings):
     poll_interval_seconds: int = Field(60, ge=5, le=86_400, description="How often pollers ask each CRM for "
                                        "unassigned leads.")
 
+    inbound_secret: SecretStr | None = Field(None, description="Signs `POST /webhooks/inbound/<connection>` "
+                                             "(HMAC-SHA256 of the body); unset = that door is closed.")
+    worker_batch_size: int = Field(100, ge=1, le=1000, description="Inbox rows a worker claims at once "
+                                   "(one CRM read and one write call per batch).")
+    write_max_attempts: int = Field(8, ge=1, le=50, description="Owner write attempts (exponential backoff, "
+                                    "about an hour for 8) before a lead goes to the dead letters.")
+    roster_sync_seconds: int = Field(300, ge=30, description="How often CRM users/owners are synced "
+                                     "(deactivated users stop getting leads).")
+    reconcile_seconds: int = Field(3600, ge=60, description="How often open-lead counts are reconciled "
+                                   "with the CRM.")
+
     # HubSpot
     hubspot_token: SecretStr | None = Field(None, description="HubSpot private-app access token.")
     hubspot_app_secret: SecretStr | None = Field(None, description="HubSpot app client secret (webhook signatures).")
     hubspot_base_url: str = Field("https://api.hubapi.com", description="HubSpot API host (the sandbox's URL in tests).")
+    hubspot_ca_bundle: Path | None = Field(None, description="CA bundle to trust for HubSpot (corporate proxy, sandbox).")
 
     # Salesforce
     salesforce_url: str | None = Field(None, description="Salesforce login or instance URL, e.g. "

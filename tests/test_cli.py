@@ -48,8 +48,15 @@ def test_run_refuses_to_start_on_an_unmigrated_database(tmp_path):
     assert "db upgrade" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["worker", "poll"])
-def test_commands_of_issues_not_landed_say_so_and_exit_2(tmp_path, command):
-    result = run_cli(command, tmp_path=tmp_path)
-    assert result.returncode == 2
-    assert "not available yet" in result.stderr
+def test_worker_once_routes_what_is_due_and_exits(tmp_path):
+    assert run_cli("db", "upgrade", tmp_path=tmp_path).returncode == 0
+    result = run_cli("worker", "--once", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '"claimed": 0' in result.stdout
+
+
+def test_poll_without_a_crm_says_what_to_configure(tmp_path):
+    assert run_cli("db", "upgrade", tmp_path=tmp_path).returncode == 0
+    result = run_cli("poll", tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "no CRM connection configured" in result.stderr

@@ -28,3 +28,27 @@ def test_a_configured_crm_means_no_demo(sqlite_url, tmp_path):
 def test_demo_can_be_switched_off(sqlite_url, tmp_path):
     app = make_test_app(sqlite_url, tmp_path / "var", LEADROUTER_DEMO="off")
     assert start_demo_crm(app, port=0) is None
+
+
+def test_the_demo_routes_the_sandboxs_leads_end_to_end(sqlite_url, tmp_path):
+    import time
+
+    from connector import jobs
+    from connector.demo import attach_demo
+    from connector.routing_store import get_version
+    from connector.db import get_db
+
+    app = make_test_app(sqlite_url, tmp_path / "var")
+    running = start_demo_crm(app, port=0)
+    try:
+        attach_demo(app, running, "http://127.0.0.1:9", leads_per_minute=600)
+        assert "round-robin" in get_version(get_db(app)).body
+        time.sleep(1.0)
+        running.sandbox.generator.stop()
+        queued = jobs.poll(app, "hubspot") + jobs.poll(app, "salesforce")
+        assert queued >= 2
+        report = jobs.drain(app)
+        assert report.written == queued, report
+    finally:
+        running.stop()
+        app.extensions["leadrouter.connections"].close()

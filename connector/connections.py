@@ -1,0 +1,86 @@
+"""CRM connections and their adapters.
+
+Connections come from the environment (``LEADROUTER_HUBSPOT_*`` → a connection named
+``hubspot``, ``LEADROUTER_SALESFORCE_*`` → ``salesforce``); the settings page adds stored ones
+later (``connections`` table, secrets encrypted). Adapters are built once per process and reused.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters import CrmAdapter, build_adapter
+from connector.settings import Settings
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    name: str
+    kind: str
+    settings: dict[str, Any]
+    secrets: dict[str, Any] = field(repr=False)  # never printed
+    poll_interval_s: int = 60
+
+
+def _secret(value) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def from_settings(settings: Settings) -> list[ConnectionSpec]:
+    specs = []
+    if settings.hubspot_token:
+        options = {"base_url": settings.hubspot_base_url.rstrip("/")}
+        if settings.hubspot_ca_bundle:
+            options["ca_bundle"] = str(settings.hubspot_ca_bundle)
+        specs.append(ConnectionSpec(
+            "hubspot", "hubspot", options,
+            {"token": _secret(settings.hubspot_token), "app_secret": _secret(settings.hubspot_app_secret)},
+            settings.poll_interval_seconds))
+    if settings.salesforce_url:
+        options = {
+            "url": settings.salesforce_url.rstrip("/"), "auth": settings.salesforce_auth_style,
+            "client_id": settings.salesforce_client_id, "username": settings.salesforce_username,
+            "api_version": settings.salesforce_api_version, "org_id": settings.salesforce_org_id,
+            "intake_queues": [settings.salesforce_intake_queue] if settings.salesforce_intake_queue else [],
+        }
+        if settings.salesforce_ca_bundle:
+            options["ca_bundle"] = str(settings.salesforce_ca_bundle)
+        if settings.salesforce_jwt_key_file:
+            options["jwt_key_file"] = str(settings.salesforce_jwt_key_file)
+        specs.append(ConnectionSpec(
+            "salesforce", "salesforce", {k: v for k, v in options.items() if v not in (None, [])},
+            {"client_secret": _secret(settings.salesforce_client_secret),
+             "password": _secret(settings.salesforce_password)},
+            settings.poll_interval_seconds))
+    return specs
+
+
+class Connections:
+    """The process's connections by name, with lazily built, cached adapters."""
+
+    def __init__(self, specs: list[ConnectionSpec], **adapter_options: Any) -> None:
+        self.specs = {spec.name: spec for spec in specs}
+        self._adapters: dict[str, CrmAdapter] = {}
+        self._lock = threading.Lock()
+        self._options = adapter_options
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.specs
+
+    def names(self) -> list[str]:
+        return list(self.specs)
+
+    def adapter(self, name: str) -> CrmAdapter:
+        with self._lock:
+            if name not in self._adapters:
+                spec = self.specs[name]
+                self._adapters[name] = build_adapter(spec.kind, spec.settings, spec.secrets, **self._options)
+            return self._adapters[name]
+
+    def close(self) -> None:
+        with self._lock:
+            for adapter in self._adapters.values():
+                adapter.close()
+            self._adapters.clear()

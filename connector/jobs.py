@@ -1,0 +1,176 @@
+"""Background work: the worker loop, pollers, roster sync and load reconciliation.
+
+The worker runs in every process that routes (``run``, ``worker``; any number on PostgreSQL).
+Pollers, roster sync and reconciliation must run once across all nodes: they are scheduler jobs
+marked ``run_once_cluster_wide`` and take a PostgreSQL advisory lock (see connector/scheduler.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from flask import Flask
+from sqlalchemy import select
+
+from adapters import CrmError
+from connector.db import get_db
+from connector.inbox import IncomingLead, enqueue
+from connector.models import Connection, Rep
+from connector.pipeline import BatchReport, Pipeline
+from connector.routing import RoutingConfigMissing
+from connector.state_store import set_open_load
+
+log = logging.getLogger(__name__)
+MAX_POLL_PAGES = 50  # per tick; the cursor carries on next time
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+@dataclass
+class Runtime:
+    """What the jobs need, kept on ``app.extensions['leadrouter.runtime']``."""
+
+    app: Flask
+    pipeline: Pipeline
+
+    @property
+    def connections(self):
+        return self.app.extensions["leadrouter.connections"]
+
+
+def runtime(app: Flask) -> Runtime:
+    return app.extensions["leadrouter.runtime"]
+
+
+# -- worker -----------------------------------------------------------------------------------
+def drain(app: Flask, worker: str | None = None, max_batches: int = 1000) -> BatchReport:
+    """Route until no connection has due inbox rows (or ``max_batches``). Returns the totals."""
+    rt, total = runtime(app), BatchReport()
+    worker = worker or worker_id()
+    size = app.config["LEADROUTER_SETTINGS"].worker_batch_size
+    for _ in range(max_batches):
+        claimed = 0
+        for name in rt.connections.names():
+            report = rt.pipeline.run_batch(name, rt.connections.adapter(name), worker, size)
+            claimed += report.claimed
+            for key in ("claimed", "written", "waiting", "taken_by_human", "retrying", "dead", "rerouted"):
+                setattr(total, key, getattr(total, key) + getattr(report, key))
+            total.errors.extend(report.errors)
+        if claimed == 0:
+            break
+    return total
+
+
+def work_forever(app: Flask, stop: threading.Event, idle_seconds: float = 1.0) -> None:
+    worker = worker_id()
+    log.info("worker %s started", worker)
+    while not stop.is_set():
+        try:
+            report = drain(app, worker)
+        except Exception:  # noqa: BLE001 — a bad batch must not kill the worker; rows lease back
+            log.exception("worker batch failed; its rows are retried when their lease runs out")
+            report = BatchReport()
+        if report.claimed:
+            log.info("routed: %d written, %d waiting, %d retrying, %d dead, %d taken by a human",
+                     report.written, report.waiting, report.retrying, report.dead, report.taken_by_human)
+        stop.wait(idle_seconds if not report.claimed else 0)
+    log.info("worker %s stopped", worker)
+
+
+# -- pollers ----------------------------------------------------------------------------------
+def _connection_row(session, name: str, kind: str) -> Connection:
+    row = session.scalars(select(Connection).where(Connection.name == name).with_for_update()).first()
+    if row is None:  # connections from the environment get a row to keep their cursor in
+        row = Connection(name=name, kind=kind, settings={"source": "environment"})
+        session.add(row)
+        session.flush()
+    return row
+
+
+def poll(app: Flask, name: str) -> int:
+    """Ask one CRM for unassigned leads since the stored cursor; store them; then advance it."""
+    rt = runtime(app)
+    adapter = rt.connections.adapter(name)
+    db = get_db(app)
+    with db.session() as session:
+        cursor = _connection_row(session, name, adapter.kind).poll_cursor
+    queued = 0
+    for _ in range(MAX_POLL_PAGES):
+        page = adapter.find_unassigned(cursor)
+        items = [IncomingLead(rec.id, "poll", score=int(rec.lead.score or 0)) for rec in page.leads
+                 if not rec.has_real_owner]
+        with db.session() as session:  # rows and cursor in one transaction: nothing is skipped
+            result = enqueue(session, name, items, _now())
+            _connection_row(session, name, adapter.kind).poll_cursor = page.cursor
+        queued += len(result.stored)
+        cursor = page.cursor
+        if not page.has_more:
+            break
+    if queued:
+        log.info("poll %s: %d new lead(s) queued", name, queued)
+    return queued
+
+
+# -- roster and load --------------------------------------------------------------------------
+def sync_roster(app: Flask, name: str) -> dict[str, bool]:
+    """CRM users → the roster's ``active`` flag for the config's reps (by owner id, else email)."""
+    rt = runtime(app)
+    adapter = rt.connections.adapter(name)
+    try:
+        config = rt.pipeline.configs.current().config
+    except RoutingConfigMissing:
+        return {}
+    users = adapter.read_roster()
+    by_id = {u.id: u for u in users}
+    by_email = {u.email.lower(): u for u in users if u.email}
+    changes: dict[str, bool] = {}
+    with get_db(app).session() as session:
+        for rep in config.reps:
+            user = by_id.get(str(rep.crm.get(adapter.kind, ""))) or by_email.get((rep.email or "").lower())
+            active = bool(user and user.active)
+            row = session.get(Rep, rep.id)
+            if row is None:
+                row = Rep(id=rep.id, name=rep.name or rep.id, email=rep.email, active=active)
+                session.add(row)
+            if row.active != active:
+                log.warning("rep %s is now %s in %s", rep.id, "active" if active else "INACTIVE", name)
+            row.active = active
+            if user:
+                row.crm_ids = {**(row.crm_ids or {}), adapter.kind: user.id}
+            changes[rep.id] = active
+    return changes
+
+
+def reconcile_load(app: Flask, name: str) -> dict[str, int]:
+    rt = runtime(app)
+    adapter = rt.connections.adapter(name)
+    try:
+        config = rt.pipeline.configs.current().config
+    except RoutingConfigMissing:
+        return {}
+    owners = {str(rep.crm[adapter.kind]): rep.id for rep in config.reps if rep.crm.get(adapter.kind)}
+    counts = adapter.read_open_load(list(owners))
+    loads = {owners[owner]: count for owner, count in counts.items() if owner in owners}
+    loads.update({rep: 0 for rep in owners.values() if rep not in loads})
+    with get_db(app).session() as session:
+        set_open_load(session, loads, _now())
+    return loads
+
+
+def guarded(func, *args) -> None:
+    """CRM errors in a scheduled job are logged and retried next tick, never raised."""
+    try:
+        func(*args)
+    except CrmError as exc:
+        log.warning("%s(%s) failed: %s", func.__name__, ", ".join(map(str, args[1:])), exc)

@@ -1,0 +1,41 @@
+"""Wires the routing pipeline into the app: connections, configs, the pipeline, scheduled jobs."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask import Flask
+
+from connector import jobs
+from connector.connections import Connections, from_settings
+from connector.db import get_db
+from connector.pipeline import Pipeline
+from connector.routing import RoutingConfigs, import_file_at_start
+from connector.scheduler import Job, get_scheduler
+
+
+def init_app(app: Flask, **adapter_options) -> None:
+    settings = app.config["LEADROUTER_SETTINGS"]
+    db = get_db(app)
+    connections = Connections(from_settings(settings), **adapter_options)
+    app.extensions["leadrouter.connections"] = connections
+    configs = RoutingConfigs(db)
+    app.extensions["leadrouter.runtime"] = jobs.Runtime(
+        app, Pipeline(db, configs, max_attempts=settings.write_max_attempts))
+    if settings.routing_config and not app.config.get("LEADROUTER_SKIP_CONFIG_IMPORT"):
+        import_file_at_start(db, settings.routing_config)
+    register_jobs(app, connections)
+
+
+def register_jobs(app: Flask, connections: Connections) -> None:
+    """Pollers, roster sync and reconciliation per connection (once cluster-wide each)."""
+    settings = app.config["LEADROUTER_SETTINGS"]
+    scheduler = get_scheduler(app)
+    for name in connections.names():
+        spec = connections.specs[name]
+        for job_id, func, seconds in ((f"poll:{name}", jobs.poll, spec.poll_interval_s),
+                                      (f"roster:{name}", jobs.sync_roster, settings.roster_sync_seconds),
+                                      (f"reconcile:{name}", jobs.reconcile_load, settings.reconcile_seconds)):
+            scheduler.jobs.pop(job_id, None)
+            scheduler.add_job(Job(job_id, partial(jobs.guarded, func, app, name), seconds,
+                                  run_once_cluster_wide=True))

@@ -1,0 +1,80 @@
+"""Faults from the sandbox: flaky CRMs, expired sessions, duplicate webhooks, humans racing us."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from connector.models import InboxEvent, LeadStatus
+from tests.pipeline.test_end_to_end import owner_in_crm
+
+FINAL = {LeadStatus.WRITTEN.value, LeadStatus.TAKEN_BY_HUMAN.value, LeadStatus.DEAD.value}
+
+
+def route_until_settled(routed, rounds: int = 30) -> None:
+    """Drain, then jump the pipeline's clock past any backoff, until the inbox is empty."""
+    for _ in range(rounds):
+        routed.drain()
+        if routed.count(InboxEvent, InboxEvent.status != "done") == 0:
+            return
+        routed.clock.advance(hours=1)
+    raise AssertionError("leads still pending after every retry")
+
+
+def test_flaky_crms_with_5xx_and_429_bursts_still_assign_every_lead(routed):
+    hubspot_ids = routed.create_leads("hubspot", 10)
+    salesforce_ids = routed.create_leads("salesforce", 10)
+    routed.wait_for_inbox(20)
+    faults = routed.crm.sandbox.faults
+    faults.add_error(503, rate=0.3, vendor="hubspot")
+    faults.add_error(503, rate=0.3, vendor="salesforce")
+    faults.add_burst(3, retry_after=1, vendor="hubspot")
+    route_until_settled(routed)
+    faults.clear()
+    statuses = Counter(a.status for a in routed.assignments())
+    assert statuses == {"written": 20}, statuses
+    for vendor, ids in (("hubspot", hubspot_ids), ("salesforce", salesforce_ids)):
+        by_lead = {a.lead_id: a for a in routed.assignments() if a.connection == vendor}
+        for lead_id in ids:
+            assert owner_in_crm(routed, vendor, lead_id) == by_lead[lead_id].owner_crm_id
+    hits = routed.control("stats", method="GET")
+    assert hits  # the sandbox saw the traffic it faulted
+
+
+def test_an_expired_salesforce_session_logs_in_again(routed):
+    routed.create_leads("salesforce", 2)
+    routed.wait_for_inbox(2)
+    assert routed.drain().written == 2
+    routed.control("salesforce/expire-sessions")
+    routed.create_leads("salesforce", 2)
+    routed.wait_for_inbox(4)
+    assert routed.drain().written == 2
+
+
+def test_duplicated_and_reordered_webhooks_assign_each_lead_once(routed):
+    routed.crm.sandbox.vendor("hubspot").webhooks.configure(duplicate_rate=1.0, reorder=True)
+    routed.crm.sandbox.deliveries.configure(duplicate_rate=1.0)
+    ids = routed.create_leads("hubspot", 5)
+    routed.crm.sandbox.vendor("hubspot").webhooks.flush()
+    assert routed.crm.sandbox.deliveries.wait_idle(15)
+    routed.crm.sandbox.deliveries.configure(duplicate_rate=0.0)
+    assert routed.drain().written == 5
+    assignments = routed.assignments()
+    assert sorted(a.lead_id for a in assignments) == sorted(ids)
+    assert routed.drain().claimed == 0
+
+
+def test_a_human_who_took_the_lead_first_is_never_overwritten(routed):
+    (hubspot_id,) = routed.create_leads("hubspot", 1)
+    (salesforce_id,) = routed.create_leads("salesforce", 1)
+    routed.wait_for_inbox(2)
+    connections = routed.app.extensions["leadrouter.connections"]
+    human_hs = [u for u in connections.adapter("hubspot").read_roster() if u.active][-1].id
+    routed.control("hubspot/reassign", contact_id=hubspot_id, owner_id=human_hs)
+    human_sf = [u for u in connections.adapter("salesforce").read_roster() if u.active][-1].id
+    # The Salesforce human acts after our first API call of the batch: between read and write.
+    routed.control("salesforce/reassign", lead_id=salesforce_id, owner_id=human_sf, after_calls=1)
+    report = routed.drain()
+    assert report.taken_by_human == 2 and report.written == 0
+    assert owner_in_crm(routed, "hubspot", hubspot_id) == str(human_hs)
+    assert owner_in_crm(routed, "salesforce", salesforce_id) == human_sf
+    assert {a.status for a in routed.assignments()} == {"taken_by_human"}

@@ -1,0 +1,112 @@
+"""Several worker processes on PostgreSQL rotate as one; a killed worker loses nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from sqlalchemy import select
+
+from connector.db import get_db
+from connector.models import Assignment, LeadStatus
+from connector.routing_store import save_version
+from tests.conftest import TEST_KEYS
+from tests.pipeline.conftest import sandbox_settings, wait_until
+from tests.pipeline.test_end_to_end import owner_in_crm
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def worker_env(routed) -> dict[str, str]:
+    settings = routed.app.config["LEADROUTER_SETTINGS"]
+    return {"PATH": os.environ["PATH"], "LEADROUTER_DATABASE_URL": settings.database_url,
+            "LEADROUTER_VAR_DIR": str(settings.var_dir), "LEADROUTER_LOG_LEVEL": "WARNING",
+            "LEADROUTER_DEMO": "off", **TEST_KEYS, **sandbox_settings(routed.crm, routed.url)}
+
+
+def create_contacts(routed, count: int) -> list[str]:
+    ids = []
+    for start in range(0, count, 100):
+        inputs = [{"properties": {"email": f"c{n}@bulk{n}.example", "firstname": f"C{n}", "company": f"Co {n}"}}
+                  for n in range(start, min(count, start + 100))]
+        response = routed.http.post(f"{routed.crm.url}/crm/v3/objects/contacts/batch/create", json={"inputs": inputs},
+                                    headers={"Authorization": "Bearer sandbox-hubspot-token"})
+        assert response.status_code in (200, 201), response.text
+        ids += [r["id"] for r in response.json()["results"]]
+        routed.crm.sandbox.clock.advance(10)  # stay inside HubSpot's ten-second window
+    return ids
+
+
+def seven_rep_round_robin(routed) -> None:
+    owners = [u for u in routed.app.extensions["leadrouter.connections"].adapter("hubspot").read_roster()
+              if u.active and u.email != "admin@sandbox.example"][:7]
+    reps = [{"id": f"rep{n}", "name": u.name, "email": u.email, "crm": {"hubspot": u.id}} for n, u in enumerate(owners)]
+    config = {"version": 1, "timezone": "UTC", "reps": reps,
+              "teams": [{"id": "seven", "members": [r["id"] for r in reps]}],
+              "rules": [{"name": "rr", "to": "team:seven", "pick": "round_robin"}]}
+    save_version(get_db(routed.app), yaml.safe_dump(config), actor="test")
+
+
+@pytest.fixture
+def db_url(postgresql_url):
+    """Several worker processes need a server database: these tests run on PostgreSQL only."""
+    return postgresql_url
+
+
+@pytest.fixture
+def postgres_routed(routed):
+    return routed
+
+
+@pytest.mark.slow
+def test_four_worker_processes_route_2000_leads_exactly_once_and_fairly(postgres_routed):
+    routed = postgres_routed
+    seven_rep_round_robin(routed)
+    ids = create_contacts(routed, 2000)
+    routed.wait_for_inbox(2000, timeout=60)
+    workers = [subprocess.Popen([sys.executable, "app.py", "worker", "--once"], cwd=ROOT, env=worker_env(routed),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [worker.communicate(timeout=300) for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers), outputs
+    assignments = routed.assignments()
+    assert len(assignments) == 2000 and len({a.lead_id for a in assignments}) == 2000
+    assert {a.status for a in assignments} == {LeadStatus.WRITTEN.value}
+    per_rep = Counter(a.rep_id for a in assignments)
+    assert len(per_rep) == 7 and max(per_rep.values()) - min(per_rep.values()) <= 1, per_rep
+    assert sum(1 for out, _ in outputs if '"claimed": 0' not in out) >= 2  # the work was really shared
+    for lead_id in ids[:20]:
+        assert owner_in_crm(routed, "hubspot", lead_id) == next(a.owner_crm_id for a in assignments if a.lead_id == lead_id)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_leaves_its_leads_to_be_routed_once(postgres_routed):
+    routed = postgres_routed
+    ids = routed.create_leads("hubspot", 5)
+    routed.wait_for_inbox(5)
+    slow_write = routed.crm.sandbox.faults.add_latency(4000, vendor="hubspot", method="POST",
+                                                       path="/crm/v3/objects/contacts/batch/update")
+    worker = subprocess.Popen([sys.executable, "app.py", "worker"], cwd=ROOT, env=worker_env(routed),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: any(a.status == "decided" for a in routed.assignments()), 60, "a decided lead")
+        time.sleep(0.5)  # now inside the slow write call
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    routed.crm.sandbox.faults.remove(slow_write.id)
+    assert routed.drain().claimed == 0  # the dead worker's claim still holds
+    routed.clock.advance(minutes=6)  # its lease runs out
+    routed.drain()
+    assignments = routed.assignments()
+    assert sorted(a.lead_id for a in assignments) == sorted(ids)  # one each: decided once
+    assert {a.status for a in assignments} == {LeadStatus.WRITTEN.value}
+    for a in assignments:
+        assert owner_in_crm(routed, "hubspot", a.lead_id) == a.owner_crm_id
