@@ -110,13 +110,19 @@ class Pipeline:
                     report.dead += 1
                     continue
                 assignment.lead_summary = _summary(rec)
-                if rec.has_real_owner:
+                exclude = frozenset(payload.get("exclude", ()))
+                holder = active.config.rep_for_owner(adapter.kind, rec.owner_id) if rec.owner_id else None
+                rerouting = rec.has_real_owner and holder is not None and holder in exclude
+                if rec.has_real_owner and not rerouting:
                     self._owned_already(session, assignment, rec, inbox_id, now, report)
                     continue
                 if assignment.status == LeadStatus.DECIDED.value and assignment.owner_crm_id:
                     to_write.append((inbox_id, assignment.id, _request(lead_id, assignment.owner_crm_id, rec)))
                     continue  # decide once: a decision awaiting its write is written, not re-made
-                work.append((inbox_id, assignment, rec, frozenset(payload.get("exclude", ()))))
+                if rerouting and assignment.status != LeadStatus.WAITING.value:
+                    # A pass or an SLA breach: the rep who had it gives it up (and its load).
+                    state.apply(StateChanges.released(holder))
+                work.append((inbox_id, assignment, rec, exclude))
             work.sort(key=lambda item: priority_key(item[2].lead))
             for inbox_id, assignment, rec, exclude in work:
                 decision = decide(rec.lead, active.config, state, now, exclude=exclude,
