@@ -9,6 +9,7 @@ from flask import Flask
 from connector import jobs
 from connector.connections import Connections, from_settings
 from connector.db import get_db
+from connector.outcomes import sync_outcomes
 from connector.pipeline import Pipeline
 from connector.routing import RoutingConfigs, import_file_at_start
 from connector.scheduler import Job, get_scheduler
@@ -35,7 +36,8 @@ def register_jobs(app: Flask, connections: Connections) -> None:
         spec = connections.specs[name]
         for job_id, func, seconds in ((f"poll:{name}", jobs.poll, spec.poll_interval_s),
                                       (f"roster:{name}", jobs.sync_roster, settings.roster_sync_seconds),
-                                      (f"reconcile:{name}", jobs.reconcile_load, settings.reconcile_seconds)):
+                                      (f"reconcile:{name}", jobs.reconcile_load, settings.reconcile_seconds),
+                                      (f"outcomes:{name}", sync_outcomes, spec.poll_interval_s)):
             scheduler.jobs.pop(job_id, None)
             scheduler.add_job(Job(job_id, partial(jobs.guarded, func, app, name), seconds,
                                   run_once_cluster_wide=True))
