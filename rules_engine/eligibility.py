@@ -69,7 +69,7 @@ class CRep:
 
 class Ctx:
     """Per-decision memo: local times per time zone, territory matches, the compact trace."""
-    __slots__ = ("now", "epoch", "state", "exclude", "crm", "lead", "trace", "_local", "memo")
+    __slots__ = ("now", "epoch", "state", "exclude", "crm", "lead", "trace", "_local", "_keys", "memo")
 
     def __init__(self, now: datetime, state, exclude, crm, lead):
         if now.tzinfo is None:
@@ -78,6 +78,7 @@ class Ctx:
         self.exclude, self.crm, self.lead = exclude, crm, lead
         self.trace: list[tuple] = []
         self._local: dict[str, list] = {}
+        self._keys: dict[str, tuple[str, str, str]] = {}
         self.memo: dict[str, Any] = {}
 
     def local(self, rep: CRep) -> tuple:
@@ -88,8 +89,11 @@ class Ctx:
         return hit
 
     def keys(self, rep: CRep) -> tuple[str, str, str]:
-        """The rep's hour/day/week bucket keys for now (see hours.py)."""
-        return local_bucket_keys(self.now, self.epoch, rep.tz, rep.tzname)
+        """The rep's hour/day/week bucket keys for now (see hours.py), once per time zone."""
+        hit = self._keys.get(rep.tzname)
+        if hit is None:
+            hit = self._keys[rep.tzname] = local_bucket_keys(self.now, self.epoch, rep.tz, rep.tzname)
+        return hit
 
 
 def base_reason(rep: CRep, ctx: Ctx):
