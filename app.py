@@ -283,7 +283,7 @@ def rules_export(number: int | None, output: str | None) -> None:
 
 
 # -- bench ----------------------------------------------------------------------------------
-BENCHMARKS = {"engine": "bench.engine"}
+BENCHMARKS = {"engine": "bench.engine", "pipeline": "bench.pipeline"}
 
 
 @cli.command()

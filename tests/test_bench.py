@@ -1,0 +1,21 @@
+"""The benchmarks run and report the figures their issues name (small sizes: this is not a
+timing test; the numbers themselves are read from `python app.py bench`)."""
+
+from __future__ import annotations
+
+
+def test_engine_benchmark_reports_its_figures():
+    from bench import engine
+
+    result = engine.main(n_leads=300, n_naive=5, naive_budget_s=0.5)
+    for key in ("decisions_per_s", "p99_us"):
+        assert result[key] > 0 and result["naive"][key] > 0
+
+
+def test_pipeline_benchmark_routes_every_lead_and_counts_crm_calls():
+    from bench import pipeline
+
+    result = pipeline.main(door_requests=20, leads=150)
+    assert result["door"]["requests"] == 20 and result["door"]["p99_ms"] > 0
+    assert result["routing"]["written"] == 150
+    assert 0 < result["routing"]["crm_calls"] < 30
