@@ -21,7 +21,7 @@ from flask import Flask, current_app, has_app_context
 
 from connector import db as db_room
 import webhooks
-from connector import demo, health, home, logs, scheduler, wiring
+from connector import demo, health, home, logs, notify, scheduler, wiring
 from connector.keys import SecretBox, ensure_keys
 from connector.settings import ENV_PREFIX, SettingsError, load_settings
 
@@ -61,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     logs.configure(settings.log_level, settings.log_format.value,
                    secrets=settings.secret_values() + [secret_key, *encryption_key.split(",")])
-    for room in (logs, db_room, health, home, scheduler, wiring, webhooks):
+    for room in (logs, db_room, health, home, scheduler, wiring, webhooks, notify):
         room.init_app(app)
     for command in cli.commands.values():
         app.cli.add_command(command)

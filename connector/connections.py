@@ -34,6 +34,8 @@ def from_settings(settings: Settings) -> list[ConnectionSpec]:
         options = {"base_url": settings.hubspot_base_url.rstrip("/")}
         if settings.hubspot_ca_bundle:
             options["ca_bundle"] = str(settings.hubspot_ca_bundle)
+        if settings.hubspot_portal_id:
+            options["portal_id"] = settings.hubspot_portal_id
         specs.append(ConnectionSpec(
             "hubspot", "hubspot", options,
             {"token": _secret(settings.hubspot_token), "app_secret": _secret(settings.hubspot_app_secret)},

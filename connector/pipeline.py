@@ -30,6 +30,7 @@ from connector import inbox
 from connector.backoff import write_retry_delay
 from connector.db import Database
 from connector.models import Assignment, AssignmentEvent, InboxEvent, LeadStatus
+from connector.notify.outbox import enqueue_assignment_notifications
 from connector.routing import RoutingConfigMissing, RoutingConfigs
 from connector.state_store import SqlRoutingState, apply_outside_batch
 from rules_engine import StateChanges, Status, decide, priority_key
@@ -66,8 +67,9 @@ def record(session: Session, assignment: Assignment, status: LeadStatus, at: dat
 
 class Pipeline:
     def __init__(self, db: Database, configs: RoutingConfigs, *, max_attempts: int = 8,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = _utcnow, settings=None) -> None:
         self.db, self.configs, self.max_attempts, self.clock = db, configs, max_attempts, clock
+        self.settings = settings  # for the notifications queued with each written owner
 
     # -- one batch -----------------------------------------------------------------------------
     def run_batch(self, connection: str, adapter: CrmAdapter, worker: str, limit: int = 100) -> BatchReport:
@@ -114,7 +116,7 @@ class Pipeline:
                 holder = active.config.rep_for_owner(adapter.kind, rec.owner_id) if rec.owner_id else None
                 rerouting = rec.has_real_owner and holder is not None and holder in exclude
                 if rec.has_real_owner and not rerouting:
-                    self._owned_already(session, assignment, rec, inbox_id, now, report)
+                    self._owned_already(session, assignment, rec, inbox_id, now, report, active.config)
                     continue
                 if assignment.status == LeadStatus.DECIDED.value and assignment.owner_crm_id:
                     to_write.append((inbox_id, assignment.id, _request(lead_id, assignment.owner_crm_id, rec)))
@@ -145,7 +147,7 @@ class Pipeline:
                 report.waiting += 1
             state.flush()
         if to_write:
-            self._write(adapter, to_write, report)
+            self._write(adapter, to_write, report, active.config)
         return report
 
     # -- helpers -------------------------------------------------------------------------------
@@ -165,11 +167,12 @@ class Pipeline:
         return assignment
 
     def _owned_already(self, session: Session, assignment: Assignment, rec: LeadRecord, inbox_id: int,
-                       now: datetime, report: BatchReport) -> None:
+                       now: datetime, report: BatchReport, config) -> None:
         if assignment.status == LeadStatus.DECIDED.value and rec.owner_id == assignment.owner_crm_id:
             # Our own write landed but its result was never recorded (a worker died after writing).
             assignment.written_at = assignment.written_at or now
             record(session, assignment, LeadStatus.WRITTEN, now, recovered=True)
+            enqueue_assignment_notifications(session, assignment, config, now, settings=self.settings)
             report.written += 1
         else:
             if assignment.status == LeadStatus.DECIDED.value and assignment.rep_id:
@@ -193,7 +196,7 @@ class Pipeline:
         report.errors.append(reason)
         log.warning("batch for %s held: %s", connection, reason)
 
-    def _write(self, adapter: CrmAdapter, to_write: list, report: BatchReport) -> None:
+    def _write(self, adapter: CrmAdapter, to_write: list, report: BatchReport, config) -> None:
         try:
             results = {r.lead_id: r for r in adapter.assign([request for _, _, request in to_write])}
             failure = None
@@ -209,6 +212,8 @@ class Pipeline:
                 if outcome is AssignOutcome.WRITTEN:
                     assignment.written_at, assignment.last_error = now, None
                     record(session, assignment, LeadStatus.WRITTEN, now, owner=request.owner_id)
+                    # Same transaction: a written owner always has its notifications queued.
+                    enqueue_assignment_notifications(session, assignment, config, now, settings=self.settings)
                     inbox.complete(session, [inbox_id])
                     report.written += 1
                 elif outcome is AssignOutcome.OWNER_CHANGED:

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     hubspot_token: SecretStr | None = Field(None, description="HubSpot private-app access token.")
     hubspot_app_secret: SecretStr | None = Field(None, description="HubSpot app client secret (webhook signatures).")
     hubspot_base_url: str = Field("https://api.hubapi.com", description="HubSpot API host (the sandbox's URL in tests).")
+    hubspot_portal_id: str | None = Field(None, description="HubSpot account (portal) id, for record links "
+                                          "in notifications.")
     hubspot_ca_bundle: Path | None = Field(None, description="CA bundle to trust for HubSpot (corporate proxy, sandbox).")
 
     # Salesforce
@@ -103,9 +105,13 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (`xoxb-…`).")
     slack_signing_secret: SecretStr | None = Field(None, description="Slack signing secret (interactivity).")
     slack_base_url: str = Field("https://slack.com/api/", description="Slack Web API base (the sandbox in tests).")
+    slack_ca_bundle: Path | None = Field(None, description="CA bundle to trust for Slack (corporate proxy, sandbox).")
     smtp_url: SecretStr | None = Field(None, description="`smtp://user:pass@host:587` (STARTTLS) or "
                                        "`smtps://…:465`.")
     email_from: str = Field("leadrouter@localhost", description="From address of notification emails.")
+    smtp_ca_bundle: Path | None = Field(None, description="CA bundle to trust for the SMTP server's TLS.")
+    notify_templates_dir: Path | None = Field(None, description="Folder of Jinja templates overriding the "
+                                              "built-in notification texts (same file names).")
 
     @field_validator("log_level")
     @classmethod

@@ -22,7 +22,7 @@ def init_app(app: Flask, **adapter_options) -> None:
     app.extensions["leadrouter.connections"] = connections
     configs = RoutingConfigs(db)
     app.extensions["leadrouter.runtime"] = jobs.Runtime(
-        app, Pipeline(db, configs, max_attempts=settings.write_max_attempts))
+        app, Pipeline(db, configs, max_attempts=settings.write_max_attempts, settings=settings))
     if settings.routing_config and not app.config.get("LEADROUTER_SKIP_CONFIG_IMPORT"):
         import_file_at_start(db, settings.routing_config)
     register_jobs(app, connections)

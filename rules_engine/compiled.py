@@ -108,6 +108,43 @@ def _requirements(spec, path: str, issues: list[ConfigIssue]) -> list:
     return out
 
 
+_NEEDS_TEAM = {"email:manager": ("manager", "a manager"), "slack:team": ("channel", "a channel")}
+
+
+def _notify_issues(targets, path: str, teams: list[dict], issues: list[ConfigIssue]) -> None:
+    """`email:manager` / `slack:team` need a team (of the rule, else any) with that field."""
+    for j, target in enumerate(targets if isinstance(targets, list) else []):
+        need = _NEEDS_TEAM.get(target)
+        if need and not any(isinstance(t.get(need[0]), str) for t in teams):
+            issues.append(ConfigIssue(f"{path}[{j}]", f"{target}: no team of this rule has {need[1]}"))
+
+
+def _default_team_targets(given, path: str, teams: list[dict], issues: list[ConfigIssue],
+                          message: str = "no team of this rule has a manager or a channel to tell") -> None:
+    if given is None and not any(isinstance(t.get("manager"), str) or isinstance(t.get("channel"), str)
+                                 for t in teams):
+        issues.append(ConfigIssue(path, message))
+
+
+def _sla_issues(sla, path: str, teams: list[dict], issues: list[ConfigIssue]) -> None:
+    if not isinstance(sla, dict):
+        return
+    _notify_issues(sla.get("escalate_to"), f"{path}.escalate_to", teams, issues)
+    ladder = sla.get("ladder") if isinstance(sla.get("ladder"), list) else []
+    if "escalate" in ladder:
+        _default_team_targets(sla.get("escalate_to"), f"{path}.ladder[{ladder.index('escalate')}]", teams, issues)
+
+
+def _rule_teams(rule: dict, all_teams: list[dict]) -> list[dict]:
+    to = rule.get("to")
+    if rule.get("assign") == "account_owner" or not isinstance(to, (list, str)):
+        return all_teams
+    names = [str(t) for t in (to if isinstance(to, list) else [to])]
+    reps = {n.partition(":")[2] for n in names if n.startswith("rep:")}
+    return [t for t in all_teams if f"team:{t.get('id')}" in names
+            or reps & set(t.get("members") if isinstance(t.get("members"), list) else [])]
+
+
 def _dicts(data, key):
     items = data.get(key) if isinstance(data, dict) else None
     return [(i, x) for i, x in enumerate(items) if isinstance(x, dict)] if isinstance(items, list) else []
@@ -150,6 +187,17 @@ def semantic_issues(data: dict) -> list[ConfigIssue]:
         if "pick" in rule and rule["pick"] not in PICKERS:
             issues.append(ConfigIssue(f"{path}.pick", f"unknown picker {rule['pick']!r}; one of: {', '.join(PICKERS)}"))
         _requirements(rule.get("require") or [], f"{path}.require", issues)
+        teams = _rule_teams(rule, [t for _, t in _dicts(data, "teams")])
+        _notify_issues(rule.get("notify"), f"{path}.notify", teams, issues)
+        _sla_issues(rule.get("sla"), f"{path}.sla", teams, issues)
+    all_teams = [t for _, t in _dicts(data, "teams")]
+    if isinstance(data, dict):
+        _notify_issues(data.get("notify"), "notify", all_teams, issues)
+        _sla_issues(data.get("sla"), "sla", all_teams, issues)
+        if isinstance(data.get("digest"), dict):
+            _notify_issues(data["digest"].get("to"), "digest.to", all_teams, issues)
+            _default_team_targets(data["digest"].get("to"), "digest", all_teams, issues,
+                                  "no team has a manager or a channel to send it to")
     fb = data.get("fallback") if isinstance(data, dict) else None
     if isinstance(fb, str) and fb.strip().lower() != "none":
         _targets(fb, "fallback", rep_ids, team_ids, issues)

@@ -7,11 +7,13 @@ once, each with its path; nothing is returned unless everything is valid.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
+                      model_validator)
 
 from .errors import ConfigError, ConfigIssue, format_path
 from .geo import normalize_country
@@ -19,6 +21,41 @@ from .hours import load_zone, parse_hours
 
 ID_PATTERN = r"^[a-z0-9_.-]+$"
 CRM_KINDS = ("salesforce", "hubspot")
+# Notifications and the SLA loop (read by connector/notify; decide() ignores them).
+NOTIFY_TARGETS = {
+    "slack": {"rep": "a direct message to the assigned rep", "team": "the team's channel",
+              "#<channel>": "a channel by name", "<channel id>": "a channel by id (C…/G…)"},
+    "email": {"rep": "the assigned rep's email", "manager": "the team manager's email",
+              "<address>": "a fixed address"},
+}
+LADDER_STEPS = {
+    "remind": "remind the rep (same channels as the assignment, rep targets only)",
+    "reroute": "route the lead again, excluding every rep who already had it",
+    "escalate": "tell the manager / team channel (`escalate_to`)",
+}
+_SLACK_CHANNEL = re.compile(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{6,})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_notify_target(value: str) -> str:
+    """`slack:rep`, `slack:team`, `slack:#channel`, `slack:C0123ABCD`, `email:rep`,
+    `email:manager`, `email:someone@example.com`."""
+    channel, sep, target = str(value).partition(":")
+    if not sep or channel not in NOTIFY_TARGETS:
+        raise ValueError(f"bad notify target {value!r}: use slack:rep, slack:team, slack:#channel, "
+                         "email:rep, email:manager or email:<address>")
+    ok = (target in ("rep", "team") or bool(_SLACK_CHANNEL.match(target))) if channel == "slack" else \
+        (target in ("rep", "manager") or bool(_EMAIL.match(target)))
+    if not ok:
+        raise ValueError(f"bad {channel} target {target!r}; one of: {', '.join(NOTIFY_TARGETS[channel])}")
+    return f"{channel}:{target}"
+
+
+NotifyTarget = Annotated[str, AfterValidator(check_notify_target)]
+
+
+def _targets_list(v):
+    return _listify(v) if v is not None else v
 
 
 class _Model(BaseModel):
@@ -106,6 +143,35 @@ class Team(_Model):
     id: str = Field(pattern=ID_PATTERN)
     name: str | None = None
     members: list[str]
+    manager: str | None = Field(default=None, pattern=_EMAIL.pattern)   # email: escalations, pauses
+    channel: str | None = Field(default=None, pattern=_SLACK_CHANNEL.pattern)  # `slack:team`, digest
+
+
+class Sla(_Model):
+    """First touch within `minutes` of the assignment; on breach walk `ladder`, one step every
+    `every` minutes (default: `minutes`)."""
+    minutes: int = Field(ge=1, le=7 * 24 * 60)
+    ladder: list[Literal["remind", "reroute", "escalate"]] = Field(default_factory=lambda: ["remind"],
+                                                                  min_length=1, max_length=10)
+    every: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
+    escalate_to: list[NotifyTarget] | None = Field(default=None, min_length=1)  # default: manager + team channel
+
+    _escalate = field_validator("escalate_to", mode="before")(lambda cls, v: _targets_list(v))
+
+    @property
+    def step_minutes(self) -> int:
+        return self.every or self.minutes
+
+
+class AutoPause(_Model):
+    after_breaches: int = Field(ge=1, le=100)   # K leads in a row breached -> the rep is paused
+
+
+class Digest(_Model):
+    at: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # config time zone
+    to: list[NotifyTarget] | None = Field(default=None, min_length=1)  # default: each team's channel + manager
+
+    _to = field_validator("to", mode="before")(lambda cls, v: _targets_list(v))
 
 
 class Account(_Model):
@@ -123,8 +189,11 @@ class Rule(_Model):
     require: list[Any] = Field(default_factory=list)
     pick: str = "round_robin"
     on_empty: Literal["next", "wait", "fallback"] = "next"
+    notify: list[NotifyTarget] | None = None   # default: the config's `notify`, else the connector's default
+    sla: Sla | None = None            # default: the config's `sla`
 
     _to = field_validator("to", mode="before")(lambda cls, v: _listify(v))
+    _notify = field_validator("notify", mode="before")(lambda cls, v: _targets_list(v))
 
 
 class RoutingConfig(_Model):
@@ -136,6 +205,10 @@ class RoutingConfig(_Model):
     accounts: list[Account] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     fallback: str | None = None       # rep:X, team:X, or none
+    notify: list[NotifyTarget] | None = None   # default notify targets for every rule and the fallback
+    sla: Sla | None = None            # default SLA for every rule and the fallback
+    auto_pause: AutoPause | None = None
+    digest: Digest | None = None
 
     _compiled: Any = PrivateAttr(default=None)
 
@@ -144,6 +217,8 @@ class RoutingConfig(_Model):
     def _tz(cls, v):
         load_zone(v)
         return v
+
+    _notify = field_validator("notify", mode="before")(lambda cls, v: _targets_list(v))
 
     @field_validator("fallback", mode="before")
     @classmethod
@@ -164,6 +239,25 @@ class RoutingConfig(_Model):
         """The rep's owner id in that CRM ('salesforce' / 'hubspot'), or None."""
         rep = self.rep(rep_id)
         return rep.crm.get(crm) if rep else None
+
+    def rule(self, name: str | None) -> Rule | None:
+        return next((r for r in self.rules if r.name == name), None) if name else None
+
+    def notify_for(self, rule_name: str | None) -> list[str] | None:
+        """The rule's notify targets, else the config's; None = the connector's default."""
+        rule = self.rule(rule_name)
+        return rule.notify if rule is not None and rule.notify is not None else self.notify
+
+    def sla_for(self, rule_name: str | None) -> Sla | None:
+        rule = self.rule(rule_name)
+        return rule.sla if rule is not None and rule.sla is not None else self.sla
+
+    def teams_of(self, rep_id: str, rule_name: str | None = None) -> list[Team]:
+        """The rep's teams, those the rule targets first (whose manager / channel to tell)."""
+        rule = self.rule(rule_name)
+        named = [t.partition(":")[2] for t in (rule.to or []) if t.startswith("team:")] if rule else []
+        teams = [t for t in self.teams if rep_id in t.members]
+        return sorted(teams, key=lambda t: (t.id not in named, named.index(t.id) if t.id in named else 0))
 
     def rep_for_owner(self, crm: str, owner_id: str) -> str | None:
         """Reverse of crm_owner_id: which rep a CRM owner id belongs to."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .conditions import MAX_PATTERN, OPERATORS
-from .config import CRM_KINDS
+from .config import CRM_KINDS, LADDER_STEPS, NOTIFY_TARGETS
 from .eligibility import REQUIREMENTS, Skip
 from .hours import DAYS
 from .lead import FIELD_TYPES, RAW_PREFIX
@@ -45,4 +45,7 @@ def describe_vocabulary() -> dict[str, Any]:
         "crms": list(CRM_KINDS),
         "days": list(DAYS),
         "rep_limits": ["max_open", "hourly_cap", "daily_cap", "weekly_cap"],
+        "notify_targets": [{"pattern": f"{channel}:{target}", "label": label}
+                           for channel, targets in NOTIFY_TARGETS.items() for target, label in targets.items()],
+        "sla_ladder": [{"name": k, "label": v} for k, v in LADDER_STEPS.items()],
     }

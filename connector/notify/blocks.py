@@ -1,0 +1,118 @@
+"""Slack Block Kit messages, one builder per kind (a table, not if/elif), plus the in-place
+update shown after Accept / Pass. Texts are mrkdwn: &, < and > are escaped (Slack's rules)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from connector.notify.content import lead_title, when
+
+ACCEPT, PASS, UNPAUSE = "lead_accept", "lead_pass", "rep_unpause"
+
+
+def esc(text: Any) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _title(payload: dict) -> str:
+    title = esc(lead_title(payload))
+    return f"<{payload['record_url']}|{title}>" if payload.get("record_url") else title
+
+
+def _rep(payload: dict) -> str:
+    rep = payload.get("rep") or {}
+    return esc(rep.get("name") or rep.get("id") or "nobody")
+
+
+def _lead_blocks(payload: dict, headline: str) -> list[dict]:
+    lead = payload.get("lead") or {}
+    fields = [f"*{label}*\n{esc(lead[key])}" for label, key in
+              (("Company", "company"), ("Country", "country"), ("Score", "score"), ("Email", "email"))
+              if lead.get(key) not in (None, "")]
+    fields.append(f"*Rule*\n{esc(payload.get('rule') or 'fallback')}")
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+                          {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
+                          {"type": "context", "elements": [
+                              {"type": "mrkdwn", "text": f"Why: {esc(payload.get('reason', ''))}"}]}]
+    if payload.get("sla_due_at"):
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"First touch due by {when(payload['sla_due_at'])}"}]})
+    return blocks
+
+
+def _buttons(payload: dict) -> dict:
+    value = str(payload["assignment_id"])
+    return {"type": "actions", "block_id": f"lead:{value}", "elements": [
+        {"type": "button", "action_id": ACCEPT, "style": "primary", "value": value,
+         "text": {"type": "plain_text", "text": "Accept"}},
+        {"type": "button", "action_id": PASS, "value": value, "text": {"type": "plain_text", "text": "Pass"},
+         "confirm": {"title": {"type": "plain_text", "text": "Pass this lead?"},
+                     "text": {"type": "mrkdwn", "text": "It goes to the next eligible rep, never back to you."},
+                     "confirm": {"type": "plain_text", "text": "Pass"},
+                     "deny": {"type": "plain_text", "text": "Keep it"}}}]}
+
+
+def assigned(payload: dict) -> tuple[str, list[dict]]:
+    if payload.get("actionable"):
+        text = f"New lead for you: {lead_title(payload)}"
+        headline = f":inbox_tray: *New lead for you:* {_title(payload)}"
+        return text, _lead_blocks(payload, headline) + [_buttons(payload)]
+    text = f"New lead: {lead_title(payload)}, assigned to {(payload.get('rep') or {}).get('name')}"
+    return text, _lead_blocks(payload, f":inbox_tray: *New lead:* {_title(payload)} → {_rep(payload)}")
+
+
+def reminder(payload: dict) -> tuple[str, list[dict]]:
+    text = f"Reminder: {lead_title(payload)} is waiting for a first touch"
+    headline = (f":alarm_clock: *Reminder:* {_title(payload)} has waited {payload.get('overdue_minutes', 0)} "
+                f"minutes past its SLA for a first touch.")
+    blocks = _lead_blocks(payload, headline)
+    return text, blocks + ([_buttons(payload)] if payload.get("actionable") else [])
+
+
+def escalation(payload: dict) -> tuple[str, list[dict]]:
+    text = f"SLA breach: {lead_title(payload)} not touched by {(payload.get('rep') or {}).get('name')}"
+    headline = (f":rotating_light: *SLA breach:* {_title(payload)}, assigned to {_rep(payload)}, has had no first "
+                f"touch {payload.get('overdue_minutes', 0)} minutes past its SLA.")
+    return text, _lead_blocks(payload, headline)
+
+
+def paused(payload: dict) -> tuple[str, list[dict]]:
+    who = _rep(payload)
+    text = (f"{(payload.get('rep') or {}).get('name')} was paused: {payload.get('breaches')} leads in a row "
+            "breached their SLA")
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": (
+        f":pause_button: *{who} is paused*: {payload.get('breaches')} leads in a row had no first touch within "
+        "their SLA. Paused reps get no new leads until un-paused (here or on the settings page).")}}]
+    if payload.get("actionable"):
+        blocks.append({"type": "actions", "block_id": f"rep:{payload['rep']['id']}", "elements": [
+            {"type": "button", "action_id": UNPAUSE, "value": str(payload["rep"]["id"]),
+             "text": {"type": "plain_text", "text": "Un-pause"}}]})
+    return text, blocks
+
+
+def digest(payload: dict) -> tuple[str, list[dict]]:
+    lines = [f"*{esc(payload.get('team_name') or payload.get('team'))}*, {esc(payload.get('day'))}: "
+             f"{payload.get('routed', 0)} leads routed, "
+             f"median speed to lead {esc(payload.get('speed_to_lead') or 'n/a')}, "
+             f"{payload.get('breaches', 0)} SLA breaches, {payload.get('accepted', 0)} accepted."]
+    for rep in payload.get("reps", []):
+        lines.append(f"• {esc(rep['name'])}: {rep['routed']} routed, {rep['breaches']} breaches")
+    text = f"Daily lead routing digest: {payload.get('routed', 0)} leads routed"
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
+
+
+def withdrawn(payload: dict) -> tuple[str, list[dict]]:
+    return resolved(payload, payload.get("note") or "This lead was re-routed.")
+
+
+BUILDERS: dict[str, Callable[[dict], tuple[str, list[dict]]]] = {
+    "assigned": assigned, "reminder": reminder, "escalation": escalation, "paused": paused, "digest": digest,
+    "withdrawn": withdrawn,
+}
+
+
+def resolved(payload: dict, note: str) -> tuple[str, list[dict]]:
+    """The rep's message after Accept / Pass: the same lead, the buttons replaced by what happened."""
+    blocks = _lead_blocks(payload, f":inbox_tray: *Lead:* {_title(payload)}")
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": esc(note)}]})
+    return f"{lead_title(payload)}: {note}", blocks

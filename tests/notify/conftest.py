@@ -1,0 +1,195 @@
+"""Fixtures for the notify room: the sandbox's Slack over TLS, the app on a real database with
+the notify room initialised, a routing config with an SLA ladder, and assignments made the way
+the pipeline leaves them (status written, owner, summary, trace, written_at)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from sandbox.server import start
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+MAYA = "maya.patel@demo.leadrouter.dev"
+
+ROUTING = """
+version: 1
+timezone: UTC
+reps:
+  - {id: maya, name: Maya Patel, email: maya.patel@demo.leadrouter.dev, crm: {salesforce: "0055g00000MAYAAAA"}}
+  - {id: liam, name: Liam O'Connor, email: liam.oconnor@demo.leadrouter.dev, crm: {salesforce: "0055g00000LIAMAAA"}}
+  - {id: sofia, name: Sofia Garcia, email: sofia.garcia@demo.leadrouter.dev, crm: {salesforce: "0055g00000SOFIAAA"}}
+  - {id: ghost, name: Ghost Rep, email: ghost@nowhere.example, crm: {salesforce: "0055g00000GHOSTAA"}}
+teams:
+  - {id: inbound, name: Inbound Sales, members: [maya, liam, sofia, ghost],
+     manager: boss@demo.leadrouter.dev, channel: "#leads"}
+rules:
+  - name: inbound
+    to: team:inbound
+    notify: [slack:rep, slack:team, email:rep]
+    sla: {minutes: 15, ladder: [remind, reroute, escalate], escalate_to: [slack:team, email:manager]}
+  - name: quiet
+    when: {field: source, op: eq, value: quiet}
+    to: team:inbound
+  - name: silent
+    when: {field: source, op: eq, value: silent}
+    to: team:inbound
+    notify: []
+auto_pause: {after_breaches: 2}
+digest: {at: "08:00"}
+"""
+
+TRACE = [{"step": "rule", "rule": "inbound", "result": "matched", "text": "rule inbound: matched (every lead)"},
+         {"step": "pick", "rule": "inbound", "picker": "round_robin", "rep": "maya",
+          "text": "round_robin: maya is next after sofia"}]
+SUMMARY = {"name": "Zoë Novak", "company": "Novak Robotics", "email": "zoe@novak.example", "country": "DE",
+           "score": 87}
+
+
+@pytest.fixture(scope="session")
+def slack_sandbox():
+    running = start(tls=True, seed="demo", vendors=("sandbox.slack:SlackVendor",))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sandbox(slack_sandbox):
+    slack_sandbox.sandbox.reset()
+    slack_sandbox.sandbox.clock.set(T0)  # one clock for the sandbox and the app: signatures agree
+    return slack_sandbox.sandbox
+
+
+@dataclass
+class Kit:
+    app: Any
+    sandbox: Any
+    url: str
+    ca: str
+
+    @property
+    def db(self):
+        from connector.db import get_db
+
+        return get_db(self.app)
+
+    @property
+    def runtime(self):
+        return self.app.extensions["leadrouter.notify"]
+
+    def now(self) -> datetime:
+        return self.sandbox.clock.now()
+
+    def advance(self, minutes: float) -> datetime:
+        self.sandbox.clock.advance(minutes * 60)
+        return self.now()
+
+    def config(self):
+        from connector.routing import RoutingConfigs
+
+        return RoutingConfigs(self.db).current().config
+
+    def written(self, rep: str = "maya", lead_id: str = "00Q5g00000ZOEAAA", rule: str | None = "inbound",
+                enqueue: bool = True, summary: dict | None = None, **extra: Any):
+        """An assignment as the pipeline leaves it (written), with its inbox row done, and its
+        notifications queued the way the pipeline calls us."""
+        from connector import inbox
+        from connector.models import Assignment, InboxEvent, InboxStatus
+        from connector.notify.outbox import enqueue_assignment_notifications
+        from sqlalchemy import select
+
+        now = self.now()
+        config = self.config()
+        with self.app.app_context(), self.db.session() as session:
+            inbox.enqueue(session, "salesforce", [inbox.IncomingLead(lead_id, "webhook")], now)
+            row = session.scalars(select(InboxEvent).where(InboxEvent.lead_id == lead_id)).one()
+            row.status = InboxStatus.DONE.value
+            assignment = Assignment(connection="salesforce", lead_id=lead_id, lead_summary=dict(summary or SUMMARY),
+                                    status="written", rule=rule, rep_id=rep,
+                                    owner_crm_id=config.crm_owner_id(rep, "salesforce"), trace=list(TRACE),
+                                    received_at=now, decided_at=now, written_at=now, config_version=1, **extra)
+            session.add(assignment)
+            session.flush()
+            if enqueue:
+                enqueue_assignment_notifications(session, assignment, config, now)
+            return assignment.id
+
+    def deliver(self):
+        from connector.notify.outbox import deliver_due
+
+        return deliver_due(self.db, self.runtime.notifiers, self.now())
+
+    def messages(self) -> list[dict]:
+        answer = requests.get(self.url + "/__sandbox__/slack/messages", verify=self.ca, timeout=5)
+        return answer.json()["messages"]
+
+    def slack_user(self, key: str) -> str:
+        return next(u.id for u in self.sandbox.vendor("slack").workspace.users.values() if u.key == key)
+
+
+def build_app(db_url: str, var_dir: Path, running, **extra):
+    from connector import notify
+    from connector import routing_store
+    from connector.db import get_db
+    from tests.conftest import make_test_app
+
+    routing = extra.pop("ROUTING", ROUTING)
+    app = make_test_app(db_url, var_dir, LEADROUTER_DEMO="off", LEADROUTER_SALESFORCE_URL=running.url,
+                        LEADROUTER_SALESFORCE_CLIENT_ID="sandbox", LEADROUTER_SALESFORCE_CLIENT_SECRET="sandbox",
+                        NOTIFY_SLACK_CA_BUNDLE=str(running.ca_path), **extra)
+    # create_app already ran notify.init_app(app)
+    routing_store.save_version(get_db(app), routing, actor="test")
+    return app
+
+
+def _kit(url: str, tmp_path: Path, running, sandbox, **extra):
+    app = build_app(url, tmp_path / "var", running,
+                    LEADROUTER_SLACK_BOT_TOKEN="xoxb-sandbox", LEADROUTER_SLACK_SIGNING_SECRET="sandbox-signing-secret",
+                    LEADROUTER_SLACK_BASE_URL=running.url + "/api/", **extra)
+    app.extensions["leadrouter.notify"].clock = sandbox.clock.now
+    return Kit(app, sandbox, running.url, str(running.ca_path))
+
+
+@pytest.fixture
+def kit(sqlite_url, tmp_path, slack_sandbox, sandbox):
+    """Slack configured, on SQLite."""
+    made = _kit(sqlite_url, tmp_path, slack_sandbox, sandbox)
+    yield made
+    made.db.dispose()
+
+
+@pytest.fixture
+def kit_db(db_url, tmp_path, slack_sandbox, sandbox):
+    """The same on SQLite and on PostgreSQL: for the storage-heavy paths (outbox, SLA walk)."""
+    made = _kit(db_url, tmp_path, slack_sandbox, sandbox)
+    yield made
+    made.db.dispose()
+
+
+@pytest.fixture
+def served(kit):
+    """The app on a real port, as Slack's Interactivity Request URL."""
+    server = make_server("127.0.0.1", 0, kit.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    kit.sandbox.vendor("slack").interactivity_url = f"http://127.0.0.1:{server.server_port}/slack/actions"
+    yield kit
+    server.shutdown()
+
+
+def click(kit: Kit, message_ts: str, action_id: str, user: str = "maya") -> dict:
+    answer = requests.post(kit.url + "/__sandbox__/slack/click", verify=kit.ca, timeout=10,
+                           json={"message_ts": message_ts, "action_id": action_id, "user": user})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def minutes(n: float) -> timedelta:
+    return timedelta(minutes=n)
