@@ -117,7 +117,9 @@ def run(host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     log.info("leadrouter serving on http://%s:%d (database: %s)", host, port,
              settings.database_url.split(":", 1)[0])
-    for number, step in enumerate(home.next_steps(settings, demo_crm is not None), 1):
+    with app.app_context():
+        steps = home.next_steps(settings, demo_crm is not None, home.has_rules())
+    for number, step in enumerate(steps, 1):
         log.info("next step %d: %s", number, step)
     try:
         server.serve_forever()

@@ -7,7 +7,7 @@ from flask import Blueprint, Flask, current_app, render_template
 bp = Blueprint("home", __name__, template_folder="templates")
 
 
-def next_steps(settings, demo: bool = False) -> list[str]:
+def next_steps(settings, demo: bool = False, has_rules: bool = False) -> list[str]:
     """What an admin should do next, in order; the same list is logged at start-up."""
     steps = []
     if demo:
@@ -16,7 +16,7 @@ def next_steps(settings, demo: bool = False) -> list[str]:
     if not settings.crm_configured:
         steps.append("Connect a CRM: set LEADROUTER_HUBSPOT_TOKEN (+ LEADROUTER_HUBSPOT_APP_SECRET for "
                      "webhooks) or LEADROUTER_SALESFORCE_URL with its credentials.")
-    if not settings.routing_config:
+    if not (settings.routing_config or has_rules):
         steps.append("Write routing rules: see docs/routing-config.md, then set LEADROUTER_ROUTING_CONFIG "
                      "or run `python app.py rules import routing.yaml`.")
     if not (settings.slack_bot_token or settings.smtp_url):
@@ -26,11 +26,18 @@ def next_steps(settings, demo: bool = False) -> list[str]:
     return steps
 
 
+def has_rules() -> bool:
+    from connector.db import get_db
+    from connector.routing_store import get_version
+
+    return get_version(get_db()) is not None
+
+
 @bp.get("/")
 def index():
     settings = current_app.config["LEADROUTER_SETTINGS"]
     demo = current_app.extensions.get("leadrouter.demo")
-    return render_template("home.html", steps=next_steps(settings, demo is not None),
+    return render_template("home.html", steps=next_steps(settings, demo is not None, has_rules()),
                            database=settings.database_url.split(":", 1)[0],
                            demo=demo)
 
