@@ -21,7 +21,7 @@ from flask import Flask, current_app, has_app_context
 
 from connector import db as db_room
 import webhooks
-from connector import demo, health, home, logs, notify, scheduler, wiring
+from connector import demo, health, home, logs, notify, scheduler, web, wiring
 from connector.keys import SecretBox, ensure_keys
 from connector.settings import ENV_PREFIX, SettingsError, load_settings
 
@@ -61,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     logs.configure(settings.log_level, settings.log_format.value,
                    secrets=settings.secret_values() + [secret_key, *encryption_key.split(",")])
-    for room in (logs, db_room, health, home, scheduler, wiring, webhooks, notify):
+    for room in (logs, db_room, health, home, scheduler, wiring, webhooks, notify, web):
         room.init_app(app)
     for command in cli.commands.values():
         app.cli.add_command(command)
@@ -317,6 +317,9 @@ def _register_optional(module: str, attr: str, issue: str, help_text: str) -> No
     cli.add_command(command, attr)
 
 
+from connector.web.cli import users  # noqa: E402 — the command objects of other rooms
+
+cli.add_command(users)
 _register_optional("connector.simulate_cli", "simulate", "rules engine",
                    "Route a CSV of leads through a routing config and show who gets each.")
 _register_optional("sandbox.cli", "sandbox", "CRM sandbox",

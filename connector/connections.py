@@ -7,12 +7,16 @@ later (``connections`` table, secrets encrypted). Adapters are built once per pr
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from adapters import CrmAdapter, build_adapter
 from connector.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,42 @@ def from_settings(settings: Settings) -> list[ConnectionSpec]:
 
 
 class Connections:
-    """The process's connections by name, with lazily built, cached adapters."""
+    """The process's connections by name, with lazily built, cached adapters.
 
-    def __init__(self, specs: list[ConnectionSpec], **adapter_options: Any) -> None:
-        self.specs = {spec.name: spec for spec in specs}
+    ``loader`` (optional) returns more specs — the ones stored from the settings page — and is
+    asked again every ``refresh_seconds``, so a connection added or edited there is used without
+    a restart. Environment connections win a name clash."""
+
+    def __init__(self, specs: list[ConnectionSpec], loader: Callable[[], list[ConnectionSpec]] | None = None,
+                 refresh_seconds: float = 15.0, **adapter_options: Any) -> None:
+        self._fixed = {spec.name: spec for spec in specs}
+        self._loader, self._refresh_seconds = loader, refresh_seconds
+        self._loaded_at = float("-inf")
+        self._specs = dict(self._fixed)
         self._adapters: dict[str, CrmAdapter] = {}
         self._lock = threading.Lock()
         self._options = adapter_options
+
+    @property
+    def specs(self) -> dict[str, ConnectionSpec]:
+        self._refresh()
+        return self._specs
+
+    def _refresh(self) -> None:
+        if self._loader is None or time.monotonic() - self._loaded_at < self._refresh_seconds:
+            return
+        with self._lock:
+            try:
+                stored = self._loader()
+            except Exception:  # noqa: BLE001 — an unreadable store must not stop env connections
+                log.exception("stored connections could not be loaded; using the environment's")
+                stored = []
+            merged = {spec.name: spec for spec in stored if spec.name not in self._fixed} | self._fixed
+            for name, adapter in list(self._adapters.items()):
+                if merged.get(name) != self._specs.get(name):  # removed or edited: rebuild on next use
+                    adapter.close()
+                    del self._adapters[name]
+            self._specs, self._loaded_at = merged, time.monotonic()
 
     def __contains__(self, name: str) -> bool:
         return name in self.specs
@@ -75,9 +108,9 @@ class Connections:
         return list(self.specs)
 
     def adapter(self, name: str) -> CrmAdapter:
+        spec = self.specs[name]
         with self._lock:
             if name not in self._adapters:
-                spec = self.specs[name]
                 self._adapters[name] = build_adapter(spec.kind, spec.settings, spec.secrets, **self._options)
             return self._adapters[name]
 

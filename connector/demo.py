@@ -23,7 +23,7 @@ def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0
     realistic leads so the log fills while the admin looks around."""
     import yaml
 
-    from connector import jobs, routing_store, wiring
+    from connector import jobs, routing_store
     from connector.connections import ConnectionSpec, Connections
     from connector.db import get_db
     from connector.starter import starter_config
@@ -43,7 +43,6 @@ def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0
     ]
     connections = Connections(specs)
     app.extensions["leadrouter.connections"] = connections
-    wiring.register_jobs(app, connections)
     db = get_db(app)
     if routing_store.get_version(db) is None:
         rosters = {name: connections.adapter(name).read_roster() for name in connections.names()}

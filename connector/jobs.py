@@ -168,6 +168,30 @@ def reconcile_load(app: Flask, name: str) -> dict[str, int]:
     return loads
 
 
+class DueTracker:
+    """When each (job, connection) last ran in this process: the scheduler ticks every few
+    seconds and each connection runs at its own interval (its poll interval by default)."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str], float] = {}
+
+    def due(self, key: tuple[str, str], seconds: float, now: float) -> bool:
+        if now - self._last.get(key, float("-inf")) < seconds:
+            return False
+        self._last[key] = now
+        return True
+
+
+def for_each_connection(app: Flask, func, due: DueTracker, seconds: float | None) -> None:
+    import time
+
+    connections = runtime(app).connections
+    for name in connections.names():
+        interval = seconds if seconds is not None else connections.specs[name].poll_interval_s
+        if due.due((func.__name__, name), interval, time.monotonic()):
+            guarded(func, app, name)
+
+
 def guarded(func, *args) -> None:
     """CRM errors in a scheduled job are logged and retried next tick, never raised."""
     try:

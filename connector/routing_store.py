@@ -30,8 +30,10 @@ def _format_of(text: str) -> str:
     return "json" if text.lstrip().startswith("{") else "yaml"
 
 
-def save_version(db: Database, text: str, *, actor: str, comment: str | None = None) -> int:
-    """Validate, then store as the new active version (all or nothing). Returns its number."""
+def save_version(db: Database, text: str, *, actor: str, comment: str | None = None,
+                 action: str = "routing_config.import", detail: dict | None = None) -> int:
+    """Validate, then store as the new active version (all or nothing). Returns its number.
+    ``action`` and ``detail`` go to the audit row (the settings page says what changed)."""
     errors = validate_text(text)
     if errors:
         raise InvalidConfig(errors)
@@ -41,8 +43,8 @@ def save_version(db: Database, text: str, *, actor: str, comment: str | None = N
                         .values(active=False))
         session.add(RoutingConfigVersion(version=number, body=text, format=_format_of(text), active=True,
                                          created_by=actor, comment=comment))
-        session.add(AuditLog(actor=actor, action="routing_config.import", object_type="routing_config",
-                             object_id=str(number), detail={"comment": comment} if comment else {}))
+        session.add(AuditLog(actor=actor, action=action, object_type="routing_config", object_id=str(number),
+                             detail={**(detail or {}), **({"comment": comment} if comment else {})}))
     return number
 
 

@@ -18,7 +18,14 @@ from connector.scheduler import Job, get_scheduler
 def init_app(app: Flask, **adapter_options) -> None:
     settings = app.config["LEADROUTER_SETTINGS"]
     db = get_db(app)
-    connections = Connections(from_settings(settings), **adapter_options)
+    box = app.extensions["leadrouter.secrets"]
+
+    def stored():
+        from connector.services.connections import specs
+
+        return specs(db, box)
+
+    connections = Connections(from_settings(settings), stored, **adapter_options)
     app.extensions["leadrouter.connections"] = connections
     configs = RoutingConfigs(db)
     app.extensions["leadrouter.runtime"] = jobs.Runtime(
@@ -29,15 +36,15 @@ def init_app(app: Flask, **adapter_options) -> None:
 
 
 def register_jobs(app: Flask, connections: Connections) -> None:
-    """Pollers, roster sync and reconciliation per connection (once cluster-wide each)."""
+    """Pollers, roster sync, reconciliation and outcome sync, each one job over every connection
+    (so connections added on the settings page are covered), once cluster-wide."""
     settings = app.config["LEADROUTER_SETTINGS"]
     scheduler = get_scheduler(app)
-    for name in connections.names():
-        spec = connections.specs[name]
-        for job_id, func, seconds in ((f"poll:{name}", jobs.poll, spec.poll_interval_s),
-                                      (f"roster:{name}", jobs.sync_roster, settings.roster_sync_seconds),
-                                      (f"reconcile:{name}", jobs.reconcile_load, settings.reconcile_seconds),
-                                      (f"outcomes:{name}", sync_outcomes, spec.poll_interval_s)):
-            scheduler.jobs.pop(job_id, None)
-            scheduler.add_job(Job(job_id, partial(jobs.guarded, func, app, name), seconds,
-                                  run_once_cluster_wide=True))
+    due = jobs.DueTracker()
+    for job_id, func, seconds in (("poll", jobs.poll, None),
+                                  ("roster", jobs.sync_roster, settings.roster_sync_seconds),
+                                  ("reconcile", jobs.reconcile_load, settings.reconcile_seconds),
+                                  ("outcomes", sync_outcomes, None)):
+        scheduler.jobs.pop(job_id, None)
+        scheduler.add_job(Job(job_id, partial(jobs.for_each_connection, app, func, due, seconds), 5,
+                              run_once_cluster_wide=True))

@@ -290,10 +290,13 @@ def _parse_text(text: str) -> Any:
 def _pydantic_issues(exc: ValidationError) -> list[ConfigIssue]:
     out = []
     for err in exc.errors():
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and "[" in p)]  # drop union tags
+        raw = list(err["loc"])
+        # Drop pydantic's union tags ("function-after[...]"), never the last part: that is the
+        # offending key itself, whatever characters it has.
+        loc = [p for p in raw[:-1] if not (isinstance(p, str) and "[" in p)] + raw[-1:]
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = f"unknown key {str(loc[-1])!r}"
+            msg = f"unknown key {str(raw[-1])!r}" if raw else "unknown key"
         out.append(ConfigIssue(format_path(loc), msg))
     return out
 

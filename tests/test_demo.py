@@ -15,7 +15,9 @@ def test_no_crm_configured_starts_the_demo_crm_and_the_home_page_shows_it(sqlite
         owners = requests.get(f"{running.url}/crm/v3/owners/", verify=str(running.ca_path), timeout=10,
                               headers={"Authorization": "Bearer sandbox-hubspot-token"}).json()
         assert len(owners["results"]) >= 8
-        assert running.url in app.test_client().get("/").get_data(as_text=True)
+        from tests.test_web_basics import signed_in
+
+        assert running.url in signed_in(app).get("/").get_data(as_text=True)
     finally:
         running.stop()
 

@@ -49,8 +49,18 @@ def test_every_response_carries_a_request_id(client):
     assert hostile.headers["X-Request-Id"] != "<script>"
 
 
-def test_home_page_says_what_to_configure_next(client):
-    page = client.get("/").get_data(as_text=True)
+def signed_in(app):
+    from tests.web.conftest import make_user, sign_in
+
+    make_user(app.extensions["leadrouter.db"], "admin@example.com", "admin")
+    client = app.test_client()
+    sign_in(client, "admin@example.com")
+    return client
+
+
+def test_home_page_needs_a_session_and_then_says_what_to_configure_next(app):
+    assert app.test_client().get("/").status_code == 302
+    page = signed_in(app).get("/").get_data(as_text=True)
     assert "Connect a CRM" in page and "LEADROUTER_HUBSPOT_TOKEN" in page
 
 
@@ -58,7 +68,8 @@ def test_home_page_stops_asking_for_a_crm_once_one_is_configured(sqlite_url, tmp
     from tests.conftest import make_test_app
 
     app = make_test_app(sqlite_url, tmp_path, LEADROUTER_HUBSPOT_TOKEN="pat-na1-x")
-    assert "Connect a CRM" not in app.test_client().get("/").get_data(as_text=True)
+    page = signed_in(app).get("/").get_data(as_text=True)
+    assert "Next steps" in page and "Connect a CRM" not in page
 
 
 def test_oversized_bodies_are_refused_with_413(client):

@@ -78,3 +78,26 @@ def test_a_human_who_took_the_lead_first_is_never_overwritten(routed):
     assert owner_in_crm(routed, "hubspot", hubspot_id) == str(human_hs)
     assert owner_in_crm(routed, "salesforce", salesforce_id) == human_sf
     assert {a.status for a in routed.assignments()} == {"taken_by_human"}
+
+
+def test_a_lead_whose_writes_keep_failing_goes_dead_and_a_retry_routes_it(routed):
+    from connector.services import leads
+
+    routed.app.extensions["leadrouter.runtime"].pipeline.max_attempts = 3
+    (lead_id,) = routed.create_leads("hubspot", 1)
+    routed.wait_for_inbox(1)
+    down = routed.crm.sandbox.faults.add_error(503, vendor="hubspot", method="POST",
+                                               path="/crm/v3/objects/contacts/batch/update")
+    for _ in range(4):
+        routed.drain()
+        routed.clock.advance(hours=1)
+    (dead,) = routed.assignments()
+    assert dead.status == "dead" and dead.attempts == 3
+    assert dead.last_error  # the CRM's error, shown in the dead-letter list
+    assert routed.drain().claimed == 0  # dead letters wait for a person
+    routed.crm.sandbox.faults.remove(down.id)
+    leads.retry(routed.app.extensions["leadrouter.db"], dead.id, actor="ops@example.com")
+    assert routed.drain().written == 1
+    (again,) = routed.assignments()
+    assert again.id == dead.id and again.status == "written"
+    assert owner_in_crm(routed, "hubspot", lead_id) == again.owner_crm_id

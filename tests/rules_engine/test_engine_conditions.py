@@ -140,3 +140,16 @@ def test_lead_from_dict_keeps_unknown_keys_in_raw():
     lead = Lead.from_dict({"id": "1", "Custom__c": "v", "raw": {"Other": 1}, "employees": "1,200"})
     assert lead.raw == {"Other": 1, "Custom__c": "v"}
     assert lead.employees == 1200
+
+
+def test_unknown_keys_with_brackets_are_reported_not_crashed_on():
+    # Found by the API fuzzer: a key like "a[" used to be dropped as a union tag, then crash.
+    import pytest
+
+    from rules_engine import ConfigError, load_config
+
+    with pytest.raises(ConfigError) as info:
+        load_config({"a[": 1, "rules": [{"name": "x", "to": "rep:a", "b[x]": 2}], "reps": [{"id": "a"}]})
+    found = {(issue.path, issue.message) for issue in info.value.errors}
+    assert ("a[", "unknown key 'a['") in found
+    assert ("rules[0].b[x]", "unknown key 'b[x]'") in found

@@ -1,0 +1,93 @@
+"""Connections (admins only): add/edit CRM connections, test them, webhook URLs to paste."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from connector.db import get_db
+from connector.services import Invalid, NotFound
+from connector.services import connections as service
+from connector.web.security import role_required
+
+bp = Blueprint("web_conn", __name__, url_prefix="/settings/connections", template_folder="templates")
+
+
+def _box():
+    return current_app.extensions["leadrouter.secrets"]
+
+
+def _base_url() -> str:
+    return current_app.config["LEADROUTER_SETTINGS"].base_url
+
+
+@bp.before_request
+@role_required("admin")
+def _admins_only():
+    return None
+
+
+@bp.get("/")
+def index():
+    rows = service.list_connections(get_db())
+    env = current_app.extensions.get("leadrouter.connections")
+    return render_template("web/connections.html", rows=rows, kinds=service.KINDS,
+                           urls={row.id: service.webhook_urls(_base_url(), row) for row in rows},
+                           env_names=env.names() if env is not None else [])
+
+
+def _form(connection_id: int | None):
+    db = get_db()
+    row = None
+    if connection_id is not None:
+        try:
+            row = service.get(db, connection_id)
+        except NotFound:
+            return render_template("web/error.html", status=404, message="There is no such connection."), 404
+    kind = request.values.get("kind") or (row.kind if row else "hubspot")
+    if kind not in service.KINDS:
+        kind = "hubspot"
+    values = {"name": row.name if row else kind, "poll_interval_s": row.poll_interval_s if row else 60,
+              "enabled": row.enabled if row else True, **((row.settings or {}) if row else {})}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = {k: v for k, v in request.form.items() if k not in {s.name for s in service.KINDS[kind]["secrets"]}}
+        values["enabled"] = bool(request.form.get("enabled"))
+        try:
+            saved = service.save(db, _box(), connection_id, {**request.form.to_dict(), "kind": kind},
+                                 actor=current_user.email)
+        except Invalid as exc:
+            errors = exc.errors
+        else:
+            flash(f"Saved connection {saved.name}. Test it, then paste the webhook URL into the CRM.", "ok")
+            return redirect(url_for("web_conn.index"))
+    return render_template("web/connection_edit.html", row=row, kind=kind, spec=service.KINDS[kind],
+                           values=values, secrets=service.secret_state(_box(), row), mask=service.MASK,
+                           errors=errors, kinds=service.KINDS), (422 if errors else 200)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    return _form(None)
+
+
+@bp.route("/<int:connection_id>", methods=["GET", "POST"])
+def edit(connection_id: int):
+    return _form(connection_id)
+
+
+@bp.post("/<int:connection_id>/test")
+def test(connection_id: int):
+    db = get_db()
+    try:
+        row = service.get(db, connection_id)
+        results = service.test(db, _box(), connection_id, actor=current_user.email,
+                               **current_app.config.get("LEADROUTER_ADAPTER_OPTIONS", {}))
+    except NotFound:
+        return render_template("web/error.html", status=404, message="There is no such connection."), 404
+    return render_template("web/connection_test.html", row=row, results=results,
+                           urls=service.webhook_urls(_base_url(), row))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

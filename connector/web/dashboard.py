@@ -1,0 +1,36 @@
+"""The dashboard (the landing page after sign-in) and the UI's static files (/assets/…).
+
+Charts are hand-rolled SVG rendered on the server (``templates/web/charts.html``): no chart
+library to vendor and keep up to date, no script needed, and the strict CSP stays intact.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, render_template, request
+
+from connector.db import get_db
+from connector.home import next_steps
+from connector.services import history, stats
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/assets")
+
+
+@bp.get("/settings/")
+def dashboard():
+    try:
+        days = max(1, min(int(request.args.get("days", 14)), 90))
+    except ValueError:
+        days = 14
+    return render_template("web/dashboard.html", s=stats.dashboard(get_db(), days),
+                           steps=next_steps(current_app.config["LEADROUTER_SETTINGS"]))
+
+
+@bp.get("/settings/audit")
+def audit():
+    kind = request.args.get("type") or None
+    return render_template("web/audit.html", rows=history.recent(get_db(), limit=200, object_type=kind), kind=kind)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,68 @@
+"""Real-browser fixtures: the app served by werkzeug in a thread, driven by Debian's Chromium
+through Playwright. Without /usr/bin/chromium the tests skip locally and fail in CI."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run",
+        "--disable-component-update", "--disable-sync"]
+
+
+def need_chromium() -> None:
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is missing: apt-get install chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture
+def live_server(web_app):
+    """The test app on a free port; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, web_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context per test; a full-page screenshot is saved whatever the outcome."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    errors: list[str] = []
+    # Script errors and failed assets count; a page answering 4xx on purpose (a form with errors
+    # is 422, a wrong password 401) is logged by Chromium as well, and does not.
+    tab.on("console", lambda msg: errors.append(msg.text)
+           if msg.type == "error" and "responded with a status of 4" not in msg.text else None)
+    yield tab
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    finally:
+        context.close()
+    # A CSP violation, a failed asset or a script error on any page the test visited fails it.
+    assert errors == [], errors
