@@ -123,13 +123,21 @@ def poll(app: Flask, name: str) -> int:
 
 
 # -- roster and load --------------------------------------------------------------------------
-def sync_roster(app: Flask, name: str) -> dict[str, bool]:
-    """CRM users → the roster's ``active`` flag for the config's reps (by owner id, else email)."""
+def _adapter_and_config(app: Flask, name: str):
     rt = runtime(app)
-    adapter = rt.connections.adapter(name)
     try:
         config = rt.pipeline.configs.current().config
     except RoutingConfigMissing:
+        return rt.connections.adapter(name), None
+    return rt.connections.adapter(name), config
+
+
+def sync_roster(app: Flask, name: str) -> dict[str, bool]:
+    """CRM users → the roster's ``active`` flag of the config's reps linked to this CRM (by owner
+    id, else email). A rep is active while every CRM it is linked to says so. Returns, per rep
+    linked to this CRM, whether its user is active here."""
+    adapter, config = _adapter_and_config(app, name)
+    if config is None:
         return {}
     users = adapter.read_roster()
     by_id = {u.id: u for u in users}
@@ -137,27 +145,29 @@ def sync_roster(app: Flask, name: str) -> dict[str, bool]:
     changes: dict[str, bool] = {}
     with get_db(app).session() as session:
         for rep in config.reps:
-            user = by_id.get(str(rep.crm.get(adapter.kind, ""))) or by_email.get((rep.email or "").lower())
-            active = bool(user and user.active)
+            owner_id = rep.crm.get(adapter.kind)
+            user = by_id.get(str(owner_id)) if owner_id else by_email.get((rep.email or "").lower())
+            if owner_id is None and user is None:
+                continue  # not linked to this CRM: its users say nothing about this rep
             row = session.get(Rep, rep.id)
             if row is None:
-                row = Rep(id=rep.id, name=rep.name or rep.id, email=rep.email, active=active)
+                row = Rep(id=rep.id, name=rep.name or rep.id, email=rep.email, active=True)
                 session.add(row)
+            crm_active = {**(row.profile or {}).get("crm_active", {}), adapter.kind: bool(user and user.active)}
+            row.profile = {**(row.profile or {}), "crm_active": crm_active}
+            active = all(crm_active.values())
             if row.active != active:
-                log.warning("rep %s is now %s in %s", rep.id, "active" if active else "INACTIVE", name)
+                log.warning("rep %s is now %s (CRM users: %s)", rep.id, "active" if active else "INACTIVE", crm_active)
             row.active = active
             if user:
                 row.crm_ids = {**(row.crm_ids or {}), adapter.kind: user.id}
-            changes[rep.id] = active
+            changes[rep.id] = crm_active[adapter.kind]
     return changes
 
 
 def reconcile_load(app: Flask, name: str) -> dict[str, int]:
-    rt = runtime(app)
-    adapter = rt.connections.adapter(name)
-    try:
-        config = rt.pipeline.configs.current().config
-    except RoutingConfigMissing:
+    adapter, config = _adapter_and_config(app, name)
+    if config is None:
         return {}
     owners = {str(rep.crm[adapter.kind]): rep.id for rep in config.reps if rep.crm.get(adapter.kind)}
     counts = adapter.read_open_load(list(owners))

@@ -77,6 +77,17 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
+@pytest.fixture
+def database(db_url: str):
+    """A migrated empty database (SQLite and PostgreSQL) and its engine/session factory."""
+    from connector import db as db_room
+
+    db_room.upgrade(db_url)
+    database = db_room.Database(db_url)
+    yield database
+    database.dispose()
+
+
 def make_test_app(db_url: str, var_dir: Path, **extra):
     from app import create_app
     from connector import db as db_room

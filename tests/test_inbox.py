@@ -5,20 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
-from connector import db as db_room
 from connector.inbox import IncomingLead, claim, complete, enqueue, pending_count, release
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def database(db_url):
-    db_room.upgrade(db_url)
-    database = db_room.Database(db_url)
-    yield database
-    database.dispose()
 
 
 def test_replayed_events_and_overlapping_polls_enqueue_a_lead_once(database):

@@ -6,10 +6,8 @@ import threading
 from collections import Counter
 from datetime import datetime, timezone
 
-import pytest
 from sqlalchemy import select
 
-from connector import db as db_room
 from connector.models import RepState as RepRow
 from connector.models import RuleState
 from connector.state_store import SqlRoutingState, set_open_load
@@ -24,14 +22,6 @@ CONFIG = load_config({
     "rules": [{"name": "everyone", "to": "team:inbound", "pick": "round_robin"}],
 })
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def database(db_url):
-    db_room.upgrade(db_url)
-    database = db_room.Database(db_url)
-    yield database
-    database.dispose()
 
 
 def route_batch(database, lead_ids: list[str]) -> list[str]:

@@ -8,17 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from connector import db as db_room
 from connector.keys import SecretBox
 from connector.models import Assignment, AssignmentEvent, Connection, InboxEvent, LeadStatus
-
-
-@pytest.fixture
-def database(db_url):
-    db_room.upgrade(db_url)
-    database = db_room.Database(db_url)
-    yield database
-    database.dispose()
 
 
 def test_times_come_back_aware_and_in_utc(database):

@@ -293,7 +293,7 @@ def shape_row(type_name: str, row: dict, fields: list[Resolved], store: Store,
         if not res.steps:
             out[res.leaf.name] = to_json(row.get(res.leaf.name))
             continue
-        container, current = out, row
+        container = out
         for hop, (target_type, target) in zip(res.steps, res.related(store, row)):
             key = hop.relationship
             if target is None:
@@ -305,7 +305,7 @@ def shape_row(type_name: str, row: dict, fields: list[Resolved], store: Store,
                 nested = container[key] = {"attributes": {
                     "type": shown,
                     "url": f"/services/data/v{version}/sobjects/{target_type}/{target['Id']}"}}
-            container, current = nested, target
+            container = nested
         else:
             container[res.leaf.name] = to_json(res.value(store, row))
     return out

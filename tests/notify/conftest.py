@@ -135,7 +135,6 @@ class Kit:
 
 
 def build_app(db_url: str, var_dir: Path, running, **extra):
-    from connector import notify
     from connector import routing_store
     from connector.db import get_db
     from tests.conftest import make_test_app

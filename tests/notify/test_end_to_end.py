@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from connector import inbox, jobs, notify, routing_store
+from connector import inbox, jobs, routing_store
 from connector.db import get_db
 from connector.models import Assignment
 from connector.notify.outbox import deliver_due, enqueue_assignment_notifications

@@ -11,12 +11,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
-from sqlalchemy import select
 
 from connector.db import get_db
-from connector.models import Assignment, LeadStatus
+from connector.models import LeadStatus
 from connector.routing_store import save_version
 from tests.conftest import TEST_KEYS
 from tests.pipeline.conftest import sandbox_settings, wait_until

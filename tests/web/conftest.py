@@ -29,7 +29,6 @@ def migrated_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def web_app(migrated_template: Path, tmp_path: Path):
     from app import create_app
-    from connector import web
 
     shutil.copy(migrated_template, tmp_path / "leadrouter.db")
     app = create_app({"TESTING": True, "LEADROUTER_DATABASE_URL": f"sqlite:///{tmp_path / 'leadrouter.db'}",

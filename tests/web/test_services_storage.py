@@ -6,23 +6,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from connector import db as db_room
 from connector import routing_store
-from connector.db import Database
 from connector.models import Assignment, InboxEvent
 from connector.services import leads, roster, stats, users
 from connector.services import rules as rules_service
 from tests.web.conftest import ROUTING
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def database(db_url: str):
-    db_room.upgrade(db_url)
-    database = Database(db_url)
-    yield database
-    database.dispose()
 
 
 def test_rules_roster_log_and_retry_work_on_both_engines(database):
