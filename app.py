@@ -134,6 +134,34 @@ def run(host: str, port: int) -> None:
         log.info("leadrouter stopped")
 
 
+@cli.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker process.")
+def web_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve only the web app and webhook doors with gunicorn (workers run elsewhere:
+    `python app.py worker`, on PostgreSQL)."""
+    from gunicorn.app.base import BaseApplication
+
+    app = get_app()
+    if app.config["LEADROUTER_SETTINGS"].database_url.startswith("sqlite") and workers > 1:
+        log.warning("several web processes on SQLite queue on its single write lock; use PostgreSQL")
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            return app
+
+    _Server().run()
+
+
 @cli.command()
 @click.option("--once", is_flag=True, help="Route what is due, then exit.")
 def worker(once: bool) -> None:
@@ -145,12 +173,19 @@ def worker(once: bool) -> None:
         report = jobs.drain(app)
         click.echo(json.dumps({k: v for k, v in vars(report).items() if k != "errors"}))
         return
+    # Workers also run the scheduled jobs (pollers, syncs, notifications); on PostgreSQL each
+    # cluster-wide job takes an advisory lock, so any number of workers run each job once.
+    app.config["LEADROUTER_START_BACKGROUND"] = True
+    sched = scheduler.get_scheduler(app)
+    sched.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         jobs.work_forever(app, stop)
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        sched.shutdown()
 
 
 @cli.command()

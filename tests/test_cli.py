@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["run", "worker", "poll", "simulate", "sandbox", "rules", "db", "bench"]
+COMMANDS = ["run", "web", "worker", "poll", "simulate", "sandbox", "rules", "db", "bench", "users"]
 
 
 def run_cli(*args: str, tmp_path: Path, flask: bool = False, **env: str) -> subprocess.CompletedProcess:
@@ -60,3 +60,30 @@ def test_poll_without_a_crm_says_what_to_configure(tmp_path):
     result = run_cli("poll", tmp_path=tmp_path)
     assert result.returncode == 1
     assert "no CRM connection configured" in result.stderr
+
+
+def test_web_serves_the_app_with_gunicorn(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    assert run_cli("db", "upgrade", tmp_path=tmp_path).returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"PATH": os.environ["PATH"], "LEADROUTER_VAR_DIR": str(tmp_path), "LEADROUTER_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen([sys.executable, "app.py", "web", "--port", str(port), "--workers", "2"], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stderr.read()
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(20)
