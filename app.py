@@ -72,10 +72,16 @@ def get_app() -> Flask:
     """The current app under ``flask --app app``; a new one under ``python app.py``."""
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
+    from connector.routing_store import InvalidConfig
+
     try:
         return create_app()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+    except InvalidConfig as exc:  # LEADROUTER_ROUTING_CONFIG names a file the engine refuses
+        settings_file = load_settings().routing_config
+        raise click.ClickException(f"{settings_file} is not a valid routing config:\n  "
+                                   + "\n  ".join(exc.errors)) from None
 
 
 def not_landed(what: str, issue: str) -> None:

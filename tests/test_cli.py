@@ -87,3 +87,24 @@ def test_web_serves_the_app_with_gunicorn(tmp_path):
     finally:
         server.terminate()
         server.wait(20)
+
+
+def test_a_bad_routing_config_file_stops_start_up_with_the_engines_errors(tmp_path):
+    bad = tmp_path / "routing.yaml"
+    bad.write_text("version: 1\nrules:\n  - name: x\n    to: rep:nobody\n    pick: sideways\n")
+    assert run_cli("db", "upgrade", tmp_path=tmp_path).returncode == 0
+    result = run_cli("worker", "--once", tmp_path=tmp_path, LEADROUTER_ROUTING_CONFIG=str(bad))
+    assert result.returncode == 1
+    assert "is not a valid routing config" in result.stderr
+    assert "rules[0].to" in result.stderr and "rules[0].pick" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_good_routing_config_file_is_imported_at_start_once(tmp_path):
+    good = ROOT / "tests" / "data" / "routing.yaml"
+    assert run_cli("db", "upgrade", tmp_path=tmp_path).returncode == 0
+    for _ in range(2):
+        assert run_cli("worker", "--once", tmp_path=tmp_path, LEADROUTER_ROUTING_CONFIG=str(good)).returncode == 0
+    exported = run_cli("rules", "export", "--version", "1", tmp_path=tmp_path)
+    assert exported.stdout.strip() == good.read_text().strip()
+    assert "no routing config version 2" in run_cli("rules", "export", "--version", "2", tmp_path=tmp_path).stderr
