@@ -1,7 +1,9 @@
 """The dashboard (the landing page after sign-in) and the UI's static files (/assets/…).
 
-Charts are hand-rolled SVG rendered on the server (``templates/web/charts.html``): no chart
-library to vendor and keep up to date, no script needed, and the strict CSP stays intact.
+Charts: the page carries each chart's numbers twice (``templates/web/charts.html``), as a JSON
+data block that ``static/dashboard.js`` draws with the vendored Chart.js (``static/vendor/chartjs``,
+served from the app, no CDN, no build step), and as a table for screen readers and browsers
+without scripts. Data blocks are never executed, so the CSP keeps ``script-src 'self'``.
 """
 
 from __future__ import annotations

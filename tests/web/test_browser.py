@@ -3,6 +3,10 @@ Each test leaves a screenshot in test-artifacts/."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from statistics import median
+
 import yaml
 from playwright.sync_api import expect
 
@@ -11,6 +15,7 @@ from connector.models import Assignment, Connection, InboxEvent, Rep
 from tests.web.browser import ARTIFACTS, browser, live_server, page  # noqa: F401 — fixtures
 from tests.web.conftest import PASSWORD
 
+VENDOR = Path(__file__).resolve().parents[2] / "connector" / "web" / "static" / "vendor" / "chartjs"
 CSV = "id,email,country,industry,employees\nL1,cto@acme.com,US,Retail,20\nL2,x@y.io,ES,Retail,10\n"
 
 
@@ -129,12 +134,17 @@ def test_retry_a_dead_letter(page, live_server, manager, db):
         assert session.query(InboxEvent).filter_by(lead_id="901").one().status == "pending"
 
 
-def test_the_pages_fit_a_phone(page, live_server, manager, routing):
+def test_the_pages_fit_a_phone(page, live_server, manager, routing, db):
+    _seed_the_log(db)
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, live_server, manager.email, "/settings/rules/")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, f"the rules page scrolls sideways on a phone ({width}px)"
     assert page.locator("text=Add a rule").is_visible()
+    page.goto(live_server + "/settings/")
+    page.wait_for_function("document.querySelectorAll('canvas').length === 4 && Chart.getChart('chart-statuses')")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the dashboard scrolls sideways on a phone ({width}px)"
 
 
 def test_drag_a_rule_to_the_top(page, live_server, manager, routing, db):
@@ -183,20 +193,70 @@ def test_an_admin_adds_a_connection_and_copies_its_webhook_url(page, live_server
         assert session.query(Connection).one().kind == "hubspot"
 
 
-def test_the_dashboard_draws_charts_from_the_log(page, live_server, admin, db):
-    from datetime import datetime, timedelta, timezone
-
+def _seed_the_log(db) -> dict[str, list[float]]:
+    """Twelve written leads over six days and one waiting; returns minutes to owner per day (MM-DD)."""
     now = datetime.now(timezone.utc)
+    minutes_per_day: dict[str, list[float]] = {}
     with db.session() as session:
         for n, (rep, rule, minutes) in enumerate([("ana", "big-aerospace", 2), ("bruno", "everyone-else", 5),
                                                   ("ana", "everyone-else", 1), ("carla", "everyone-else", 9)] * 3):
             at = now - timedelta(days=n % 6, hours=1)
+            minutes_per_day.setdefault(at.date().isoformat()[5:], []).append(minutes)
             session.add(Assignment(connection="hubspot", lead_id=f"D{n}", status="written", rep_id=rep, rule=rule,
                                    received_at=at, written_at=at + timedelta(minutes=minutes)))
         session.add(Assignment(connection="hubspot", lead_id="W1", status="waiting", received_at=now))
+    return minutes_per_day
+
+
+# What Chart.js holds for each canvas, and how many of its pixels it painted.
+CHARTS = """() => [...document.querySelectorAll("canvas")].map((canvas) => {
+  const chart = Chart.getChart(canvas);
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) painted++;
+  return {id: canvas.id, type: chart && chart.config.type, labels: chart && chart.data.labels,
+          values: chart && chart.data.datasets[0].data, painted, width: canvas.clientWidth};
+})"""
+
+
+def test_the_dashboard_draws_charts_from_the_log_with_chart_js(page, live_server, admin, db):
+    minutes_per_day = _seed_the_log(db)
     sign_in(page, live_server, admin.email)
-    fairness = page.locator("section.card", has_text="Leads per rep")
-    assert fairness.locator("rect.bar").count() == 3
-    assert fairness.locator("text.lbl").all_text_contents() == ["ana", "bruno", "carla"]
+    version = (VENDOR / "VERSION").read_text().split()[1]
+    assert page.evaluate("window.Chart && Chart.version") == version  # the vendored copy, from /assets/
+    charts = {chart.pop("id"): chart for chart in page.evaluate(CHARTS)}
+    assert list(charts) == ["chart-per-rep", "chart-speed", "chart-per-rule", "chart-statuses"]
+    for name, chart in charts.items():
+        assert chart["type"] == "bar" and chart["width"] > 200 and chart["painted"] > 1000, name
+    assert (charts["chart-per-rep"]["labels"], charts["chart-per-rep"]["values"]) == (["ana", "bruno", "carla"],
+                                                                                      [6, 3, 3])
+    assert (charts["chart-per-rule"]["labels"], charts["chart-per-rule"]["values"]) == (
+        ["everyone-else", "big-aerospace", "(fallback / none)"], [9, 3, 1])
+    assert (charts["chart-statuses"]["labels"], charts["chart-statuses"]["values"]) == (["written", "waiting"],
+                                                                                        [12, 1])
+    speed = dict(zip(charts["chart-speed"]["labels"], charts["chart-speed"]["values"]))
+    assert len(speed) == 14
+    assert {day: value for day, value in speed.items() if value} == {
+        day: median(minutes) for day, minutes in minutes_per_day.items()}
+    # The numbers stay in the page for screen readers, out of sight once the charts are drawn.
+    fairness = page.locator("section.card", has_text="Leads per rep").locator(".chart-numbers")
+    assert fairness.locator("tbody th").all_text_contents() == ["ana", "bruno", "carla"]
+    assert fairness.bounding_box()["width"] <= 1
     assert page.locator(".tile.warn b").inner_text() == "1"
-    assert page.locator("section.card", has_text="Speed to lead").locator("rect.bar").count() == 14
+
+
+def test_without_scripts_the_dashboard_shows_its_numbers_as_tables(browser, live_server, admin, db):
+    _seed_the_log(db)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, admin.email)
+        assert page.locator("canvas").count() == 4 and not page.locator("canvas").first.is_visible()
+        statuses = page.locator("section.card", has_text="Statuses").locator(".chart-numbers")
+        assert statuses.is_visible()
+        assert [row.split("\t") for row in statuses.locator("tbody tr").all_inner_texts()] == [["written", "12"],
+                                                                                               ["waiting", "1"]]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_without_scripts.png"), full_page=True)
+    finally:
+        context.close()
