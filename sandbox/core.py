@@ -145,6 +145,7 @@ class Sandbox:
         self.deliveries = Deliveries(self.clock)
         self.generator = GeneratorRunner(self)
         self.options: dict[str, Any] = {**DEFAULT_OPTIONS, **options}
+        self._start_options = dict(self.options)  # reset() goes back to these
         self.seed_name = seed
         self.base_url = ""
         self.demo_org: "DemoOrg | None" = None
@@ -199,6 +200,8 @@ class Sandbox:
         self.requests.clear()
         self.clock.set(None)
         with self.lock:
+            self.options.clear()  # in place: vendors may hold this dict
+            self.options.update(self._start_options)
             self.demo_org = None
             for vendor in self._vendors.values():
                 vendor.reset()

@@ -77,6 +77,17 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
+@pytest.fixture(scope="session")
+def crm():
+    """One CRM sandbox (TLS, the demo org, every vendor) for the whole run. Tests that use it
+    reset it first (``crm.sandbox.reset()``): data, faults, clock, deliveries and options."""
+    from sandbox.server import start
+
+    running = start(tls=True, seed="demo")
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def database(db_url: str):
     """A migrated empty database (SQLite and PostgreSQL) and its engine/session factory."""

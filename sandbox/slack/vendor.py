@@ -68,6 +68,7 @@ class SlackVendor(Vendor):
     # -- state -----------------------------------------------------------------------------
     def reset(self) -> None:
         with self.sandbox.lock:
+            self.interactivity_url = self.sandbox.options["slack_interactivity_url"]
             self.workspace = Workspace()
             self.hook = {"team": self.workspace.team_id, **DEFAULT_HOOK, "channel": "C0LEADS01"}
             self.workspace.channels["C0LEADS01"] = Channel("C0LEADS01", name="leads")

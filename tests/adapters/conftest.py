@@ -8,7 +8,6 @@ import pytest
 import requests
 
 from adapters import build_adapter
-from sandbox.server import start
 
 
 class Sleeps(list):
@@ -30,11 +29,9 @@ class Sleeps(list):
         return self.now
 
 
-@pytest.fixture(scope="session")
-def running():
-    server = start(tls=True, seed="demo")
-    yield server
-    server.stop()
+@pytest.fixture
+def running(crm):
+    return crm
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from sandbox.server import start
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 MAYA = "maya.patel@demo.leadrouter.dev"
@@ -53,11 +52,9 @@ SUMMARY = {"name": "Zoë Novak", "company": "Novak Robotics", "email": "zoe@nova
            "score": 87}
 
 
-@pytest.fixture(scope="session")
-def slack_sandbox():
-    running = start(tls=True, seed="demo", vendors=("sandbox.slack:SlackVendor",))
-    yield running
-    running.stop()
+@pytest.fixture
+def slack_sandbox(crm):
+    return crm
 
 
 @pytest.fixture

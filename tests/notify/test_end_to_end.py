@@ -18,15 +18,7 @@ from connector.models import Assignment
 from connector.notify.outbox import deliver_due, enqueue_assignment_notifications
 from connector.routing import RoutingConfigs
 from connector.starter import starter_config
-from sandbox.server import start
 from tests.conftest import make_test_app
-
-
-@pytest.fixture(scope="module")
-def crm():
-    running = start(tls=True, seed="demo", vendors=("sandbox.hubspot:HubSpotVendor", "sandbox.slack:SlackVendor"))
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -22,15 +22,7 @@ from connector.models import Assignment, InboxEvent
 from connector.routing_store import save_version
 from connector.starter import starter_config
 from connector.db import get_db
-from sandbox.server import start
 from tests.conftest import make_test_app
-
-
-@pytest.fixture(scope="session")
-def crm():
-    running = start(tls=True, seed="demo")
-    yield running
-    running.stop()
 
 
 class FakeClock:

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.server import start
 
 SALESFORCE_HOST = re.compile(r"^https://[A-Za-z0-9.-]+\.salesforce\.com")
 
@@ -27,11 +26,9 @@ class SandboxSession(requests.Session):
         return super().request(method, SALESFORCE_HOST.sub(self.base_url, url), *args, **kwargs)
 
 
-@pytest.fixture(scope="session")
-def sandbox_server():
-    running = start(tls=True, seed="demo")
-    yield running
-    running.stop()
+@pytest.fixture
+def sandbox_server(crm):
+    return crm
 
 
 @pytest.fixture
@@ -39,6 +36,16 @@ def fresh_sandbox(sandbox_server):
     """The sandbox back in its seeded start state (data, faults, clock, log, deliveries)."""
     sandbox_server.sandbox.reset()
     return sandbox_server.sandbox
+
+
+@pytest.fixture
+def running(crm):
+    return crm
+
+
+@pytest.fixture
+def sandbox(fresh_sandbox):
+    return fresh_sandbox
 
 
 @pytest.fixture

@@ -18,26 +18,8 @@ from hubspot.crm.contacts import (ApiException, BatchInputSimplePublicObjectBatc
                                   SimplePublicObjectInput, SimplePublicObjectInputForCreate)
 from hubspot.crm.owners import ApiException as OwnersApiException
 
-from sandbox.server import start
 
 TOKEN = "sandbox-hubspot-token"
-VENDORS = ("sandbox.hubspot:HubSpotVendor", "sandbox.slack:SlackVendor")
-
-
-@pytest.fixture(scope="module")
-def running():
-    # Only the vendors under test: the Salesforce half is built (and tested) on its own.
-    server = start(tls=True, seed="demo", vendors=VENDORS)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def sandbox(running):
-    running.sandbox.reset()
-    return running.sandbox
-
-
 @pytest.fixture
 def hubspot(running, sandbox):
     return HubSpot(access_token=TOKEN, host=running.url, ssl_ca_cert=str(running.ca_path))

@@ -17,3 +17,11 @@ def test_hubspot_ten_second_limit_is_settable_at_start():
         assert running.sandbox.vendor("slack").interactivity_url == "http://127.0.0.1:9/x"
     finally:
         running.stop()
+
+
+def test_reset_restores_the_start_options(crm):
+    crm.sandbox.options["salesforce_outbound_url"] = "http://127.0.0.1:9/left-over"
+    crm.sandbox.vendor("slack").interactivity_url = "http://127.0.0.1:9/left-over"
+    crm.sandbox.reset()
+    assert crm.sandbox.options["salesforce_outbound_url"] is None
+    assert crm.sandbox.vendor("slack").interactivity_url is None

@@ -16,24 +16,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from sandbox.server import start
 from sandbox.slack import sign
 
-VENDORS = ("sandbox.slack:SlackVendor",)
 MAYA = "maya.patel@demo.leadrouter.dev"
-
-
-@pytest.fixture(scope="module")
-def running():
-    server = start(tls=True, seed="demo", vendors=VENDORS)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def sandbox(running):
-    running.sandbox.reset()
-    return running.sandbox
 
 
 @pytest.fixture

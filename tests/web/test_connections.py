@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
 from connector.models import AuditLog, Connection
 from tests.web.conftest import post
@@ -57,16 +56,8 @@ def test_bad_fields_are_shown_next_to_them(admin_client):
     assert "lowercase letters" in page and "between 15 and 86400" in page and "starting with https://" in page
 
 
-@pytest.fixture(scope="module")
-def crm():
-    from sandbox.server import start
-
-    running = start(tls=True, seed="demo")
-    yield running
-    running.stop()
-
-
 def test_testing_a_connection_reports_what_works(admin_client, crm):
+    crm.sandbox.reset()
     post(admin_client, "/settings/connections/new?kind=hubspot",
          {**HUBSPOT, "base_url": crm.url, "ca_bundle": str(crm.ca_path), "token": "sandbox-hubspot-token"})
     page = post(admin_client, "/settings/connections/1/test", token_from="/settings/connections/").get_data(as_text=True)
@@ -75,6 +66,7 @@ def test_testing_a_connection_reports_what_works(admin_client, crm):
 
 
 def test_a_refused_token_is_explained(admin_client, crm):
+    crm.sandbox.reset()
     post(admin_client, "/settings/connections/new?kind=hubspot",
          {**HUBSPOT, "base_url": crm.url, "ca_bundle": str(crm.ca_path), "token": "wrong-token"})
     page = post(admin_client, "/settings/connections/1/test", token_from="/settings/connections/").get_data(as_text=True)
