@@ -32,7 +32,7 @@ from connector.db import Database
 from connector.models import Assignment, AssignmentEvent, InboxEvent, LeadStatus
 from connector.notify.outbox import enqueue_assignment_notifications
 from connector.routing import RoutingConfigMissing, RoutingConfigs
-from connector.state_store import SqlRoutingState, apply_outside_batch
+from connector.state_store import SqlRoutingState
 from rules_engine import StateChanges, Status, decide, priority_key
 from rules_engine.decide import FALLBACK_KEY
 
@@ -116,7 +116,7 @@ class Pipeline:
                 holder = active.config.rep_for_owner(adapter.kind, rec.owner_id) if rec.owner_id else None
                 rerouting = rec.has_real_owner and holder is not None and holder in exclude
                 if rec.has_real_owner and not rerouting:
-                    self._owned_already(session, assignment, rec, inbox_id, now, report, active.config)
+                    self._owned_already(session, state, assignment, rec, inbox_id, now, report, active.config)
                     continue
                 if assignment.status == LeadStatus.DECIDED.value and assignment.owner_crm_id:
                     to_write.append((inbox_id, assignment.id, _request(lead_id, assignment.owner_crm_id, rec)))
@@ -166,8 +166,8 @@ class Pipeline:
         record(session, assignment, LeadStatus.RECEIVED, received_at, source=payload.get("source"))
         return assignment
 
-    def _owned_already(self, session: Session, assignment: Assignment, rec: LeadRecord, inbox_id: int,
-                       now: datetime, report: BatchReport, config) -> None:
+    def _owned_already(self, session: Session, state: SqlRoutingState, assignment: Assignment,
+                       rec: LeadRecord, inbox_id: int, now: datetime, report: BatchReport, config) -> None:
         if assignment.status == LeadStatus.DECIDED.value and rec.owner_id == assignment.owner_crm_id:
             # Our own write landed but its result was never recorded (a worker died after writing).
             assignment.written_at = assignment.written_at or now
@@ -176,7 +176,8 @@ class Pipeline:
             report.written += 1
         else:
             if assignment.status == LeadStatus.DECIDED.value and assignment.rep_id:
-                apply_outside_batch(session, StateChanges.released(assignment.rep_id))
+                # Through the batch's own state: it is flushed last and would undo a separate write.
+                state.apply(StateChanges.released(assignment.rep_id))
             assignment.reason = f"owner {rec.owner_id} set in the CRM before we wrote"
             record(session, assignment, LeadStatus.TAKEN_BY_HUMAN, now, owner=rec.owner_id)
             report.taken_by_human += 1
@@ -203,6 +204,7 @@ class Pipeline:
         except CrmError as exc:  # the whole call failed: every lead keeps its decision and retries
             results, failure = {}, exc
         now = self.clock()
+        released: list[str] = []  # reps whose lead did not stay with them: one load update at the end
         with self.db.session() as session:
             for inbox_id, assignment_id, request in to_write:
                 assignment = session.get(Assignment, assignment_id)
@@ -217,12 +219,13 @@ class Pipeline:
                     inbox.complete(session, [inbox_id])
                     report.written += 1
                 elif outcome is AssignOutcome.OWNER_CHANGED:
-                    apply_outside_batch(session, StateChanges.released(assignment.rep_id))
+                    released.append(assignment.rep_id)
                     assignment.reason = f"owner changed in the CRM to {result.current_owner_id} before our write"
                     record(session, assignment, LeadStatus.TAKEN_BY_HUMAN, now, owner=result.current_owner_id)
                     inbox.complete(session, [inbox_id])
                     report.taken_by_human += 1
                 elif outcome is AssignOutcome.INVALID_OWNER:
+                    released.append(assignment.rep_id)
                     self._reroute(session, assignment, inbox_id, error, now)
                     report.rerouted += 1
                 elif outcome is AssignOutcome.TRANSIENT and assignment.attempts + 1 < self.max_attempts:
@@ -237,17 +240,21 @@ class Pipeline:
                 else:
                     assignment.attempts += 1
                     assignment.last_error = error
-                    apply_outside_batch(session, StateChanges.released(assignment.rep_id))
+                    released.append(assignment.rep_id)
                     record(session, assignment, LeadStatus.DEAD, now, error=error)
                     inbox.complete(session, [inbox_id])
                     report.dead += 1
+            if released:
+                state = SqlRoutingState(session, (), released)
+                for rep_id in released:
+                    state.apply(StateChanges.released(rep_id))
+                state.flush()
 
     def _reroute(self, session: Session, assignment: Assignment, inbox_id: int, error: str, now: datetime) -> None:
         """The CRM refused the owner (inactive user…): route again without that rep."""
         row = session.get(InboxEvent, inbox_id)
         exclude = sorted(set((row.payload or {}).get("exclude", [])) | {assignment.rep_id})
         row.payload = {**(row.payload or {}), "exclude": exclude}
-        apply_outside_batch(session, StateChanges.released(assignment.rep_id))
         assignment.last_error = error
         assignment.reason = f"CRM refused owner {assignment.rep_id}: {error}; routing again"
         record(session, assignment, LeadStatus.WAITING, now, rerouted_from=assignment.rep_id, error=error)

@@ -101,3 +101,32 @@ def test_a_lead_whose_writes_keep_failing_goes_dead_and_a_retry_routes_it(routed
     (again,) = routed.assignments()
     assert again.id == dead.id and again.status == "written"
     assert owner_in_crm(routed, "hubspot", lead_id) == again.owner_crm_id
+
+
+def test_load_stays_true_when_a_human_takes_one_lead_while_we_assign_another(routed):
+    import yaml
+
+    from connector.db import get_db
+    from connector.models import RepState
+    from connector.routing_store import save_version
+
+    connections = routed.app.extensions["leadrouter.connections"]
+    ana, human = [u for u in connections.adapter("hubspot").read_roster()
+                  if u.active and u.email != "admin@sandbox.example"][:2]
+    save_version(get_db(routed.app), yaml.safe_dump({
+        "version": 1, "reps": [{"id": "ana", "email": ana.email, "crm": {"hubspot": ana.id}}],
+        "rules": [{"name": "all", "to": "rep:ana"}]}), actor="test")
+    first, second = routed.create_leads("hubspot", 2)
+    routed.wait_for_inbox(2)
+    down = routed.crm.sandbox.faults.add_error(503, vendor="hubspot", method="POST",
+                                               path="/crm/v3/objects/contacts/batch/update")
+    assert routed.drain().retrying == 2  # both decided for ana, her load counts them
+    routed.crm.sandbox.faults.remove(down.id)
+    routed.control("hubspot/reassign", contact_id=first, owner_id=human.id)
+    (third,) = routed.create_leads("hubspot", 1)
+    routed.wait_for_inbox(3)
+    routed.clock.advance(hours=1)
+    report = routed.drain()
+    assert (report.taken_by_human, report.written) == (1, 2)
+    with get_db(routed.app).session() as session:
+        assert session.get(RepState, "ana").open_load == 2  # second and third, not the one a human took
