@@ -7,6 +7,7 @@
      ├── Conflict             a precondition failed (record changed meanwhile) (no retry: re-read)
      ├── RateLimited          the CRM asked us to slow down; ``retry_after`` s (retry after wait)
      ├── CrmUnavailable       5xx, timeouts, connection errors                 (retry)
+     │    └── SessionRenewed  the session had expired; logged in again          (retry at once)
      ├── InvalidData          the CRM refused the values or the query          (no retry)
      └── WebhookRejected      an incoming webhook failed verification; ``status`` to answer
 
@@ -56,6 +57,11 @@ class CrmUnavailable(CrmError):
     retryable_default = True
 
 
+class SessionRenewed(CrmUnavailable):
+    """The session expired and a new one was obtained, but the request was not resent: a write
+    goes back to its owner check first (adapters/assigning.py). Retried without waiting."""
+
+
 class InvalidData(CrmError):
     pass
 
@@ -68,4 +74,4 @@ class WebhookRejected(CrmError):
 
 
 __all__ = ["CrmError", "AuthError", "PermissionDenied", "NotFound", "Conflict", "RateLimited",
-           "CrmUnavailable", "InvalidData", "WebhookRejected"]
+           "CrmUnavailable", "SessionRenewed", "InvalidData", "WebhookRejected"]

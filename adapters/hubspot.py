@@ -12,6 +12,7 @@ from hubspot.crm.objects import (BatchReadInputSimplePublicObjectId, Filter, Fil
                                  PublicObjectSearchRequest, SimplePublicObjectId)
 
 from adapters import hubspot_signature
+from adapters.assigning import WriteWindows
 from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, CrmAdapter, CrmUser,
                            DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
                            WebhookKind, WebhookReply, chunked, unique)
@@ -72,6 +73,7 @@ class HubSpotAdapter(CrmAdapter):
         self.closed_statuses: list[str] = list(s.get("closed_statuses") or [])
         self.converted_stages = set(s.get("converted_stages") or ["opportunity", "customer"])
         self.recheck_before_write = bool(s.get("recheck_before_write", True))
+        self.write_windows = WriteWindows()   # check-to-write seconds, per write (README)
         self.now = now
         self.api = self.conn.client.crm
 

@@ -78,8 +78,10 @@ class HubSpotConnection:
                             interval / 1000 if interval else None)
         self.last_headers = headers
 
-    def _once(self, fn: Callable[..., Any], args: tuple, kwargs: dict, search: bool) -> Any:
-        (self.search if search else self.window).acquire()
+    def _once(self, fn: Callable[..., Any], args: tuple, kwargs: dict, search: bool,
+              limit: bool = True) -> Any:
+        if limit:
+            (self.search if search else self.window).acquire()
         try:
             data, _status, headers = fn(*args, _request_timeout=self.timeout, **kwargs)
         except API_EXCEPTIONS as exc:
@@ -94,3 +96,8 @@ class HubSpotConnection:
     def call(self, fn: Callable[..., Any], *args: Any, search: bool = False, **kwargs: Any) -> Any:
         """The choke point. ``fn`` is an SDK ``*_with_http_info`` method (data, status, headers)."""
         return self.retry.call(lambda: self._once(fn, args, kwargs, search))
+
+    def once(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One attempt, no retry, no rate-limiter wait: the caller reserved its slots first
+        (``window.acquire(2)`` for an owner check and its write, back to back)."""
+        return self._once(fn, args, kwargs, False, limit=False)

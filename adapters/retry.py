@@ -15,7 +15,7 @@ from typing import Callable, Mapping, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from adapters.errors import CrmError, RateLimited
+from adapters.errors import CrmError, RateLimited, SessionRenewed
 
 T = TypeVar("T")
 
@@ -36,6 +36,8 @@ class RetryPolicy:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, SessionRenewed):
+            return 0.0
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             return min(exc.retry_after, self.max_wait)
         return min(self.base_wait * (2 ** (state.attempt_number - 1)), self.max_wait)
@@ -64,18 +66,20 @@ class WindowLimiter:
     def capacity(self) -> int:
         return max(1, self.max_calls - self.margin)
 
-    def acquire(self) -> float:
-        """Block until a call may go out; returns the seconds waited."""
+    def acquire(self, calls: int = 1) -> float:
+        """Block until ``calls`` calls may go out back to back; returns the seconds waited.
+        (An owner write takes two: its check and the write, so no wait falls between them.)"""
+        calls = max(1, min(calls, self.capacity))
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
                 while self._calls and self._calls[0] <= now - self.interval:
                     self._calls.popleft()
-                if len(self._calls) < self.capacity:
-                    self._calls.append(now)
+                if len(self._calls) + calls <= self.capacity:
+                    self._calls.extend([now] * calls)
                     return waited
-                delay = self._calls[0] + self.interval - now
+                delay = self._calls[len(self._calls) + calls - self.capacity - 1] + self.interval - now
             self._sleep(delay)
             waited += delay
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from adapters import salesforce_soql as soql
+from adapters.assigning import WriteWindows
 from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, CrmAdapter, CrmUser,
                            DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
                            WebhookKind, WebhookReply, chunked, unique)
@@ -69,6 +70,7 @@ class SalesforceAdapter(CrmAdapter):
         self.closed_statuses: list[str] = list(s.get("closed_statuses") or [])
         self.duplicate_objects: list[str] = list(s.get("duplicate_objects") or ["Lead", "Contact"])
         self.recheck_before_write = bool(s.get("recheck_before_write", True))
+        self.write_windows = WriteWindows()   # check-to-write seconds, per write (README)
         self.now = now
         self._queue_ids: list[str] | None = None
 

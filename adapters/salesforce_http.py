@@ -13,7 +13,7 @@ from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSessi
 
 from adapters import salesforce_auth as auth
 from adapters.errors import (AuthError, Conflict, CrmError, CrmUnavailable, InvalidData, NotFound,
-                             PermissionDenied, RateLimited)
+                             PermissionDenied, RateLimited, SessionRenewed)
 from adapters.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -89,14 +89,18 @@ class SalesforceConnection:
     def client(self) -> Salesforce:
         return self._sf if self._sf is not None else self._login()
 
-    def _once(self, fn: Callable[[Salesforce], T]) -> T:
+    def _once(self, fn: Callable[[Salesforce], T], resend: bool = True) -> T:
         sf = self.client()
         try:
             try:
                 return fn(sf)
             except SalesforceExpiredSession:
                 # INVALID_SESSION_ID: the token expired or was revoked; log in again, once.
-                return fn(self._login(stale=sf))
+                fresh = self._login(stale=sf)
+                if not resend:
+                    raise SessionRenewed("Salesforce session expired; logged in again",
+                                         status=401, code="INVALID_SESSION_ID") from None
+                return fn(fresh)
             finally:
                 usage = getattr(self._sf, "api_usage", None) or {}
                 if "api-usage" in usage:
@@ -109,6 +113,11 @@ class SalesforceConnection:
     def call(self, fn: Callable[[Salesforce], T]) -> T:
         """The choke point: every request to Salesforce goes through here."""
         return self.retry.call(lambda: self._once(fn))
+
+    def once(self, fn: Callable[[Salesforce], T]) -> T:
+        """One attempt, no retry and no resend after a re-login (``SessionRenewed``): for owner
+        writes, whose every attempt must follow its own owner check (adapters/assigning.py)."""
+        return self._once(fn, resend=False)
 
     def query(self, soql: str, batch_size: int | None = None) -> Iterator[dict[str, Any]]:
         """Rows of a SOQL query, page by page. This is ``query_all_iter``'s loop (query, then
