@@ -4,26 +4,38 @@
     POST /webhooks/salesforce/<connection>   Salesforce outbound messages (SOAP; Ack after storing)
     POST /webhooks/inbound/<connection>      a JSON lead id / lead, signed with the inbound secret
 
-A door checks size (413), content type (415) and signature (401 / 403), hands parsing to the
-connection's adapter (400 for malformed bodies, with a JSON error), stores the events in the inbox
-and answers. It makes no CRM call and routes nothing inline; bad input never gets a 5xx.
+A door reads the body with its size enforced on the stream (413), checks the content type (415)
+and the signature headers as the vendor documents them (401 / 403), validates the body against
+its declared shape (the connection's adapter for CRM bodies, ``InboundBody`` here; 400 with a JSON
+error naming the field), checks every lead id against its CRM's id format (400), stores the
+events in the inbox and answers. It makes no CRM call and routes nothing inline; bad input never
+gets a 5xx and stores nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
+import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Callable, Union
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from adapters import CrmAdapter, WebhookEvent, WebhookKind, WebhookRejected
+from adapters.hubspot_events import describe
+from adapters.lead_ids import BadLeadId, lead_id as checked_lead_id
 from connector.db import get_db
 from connector.inbox import IncomingLead, enqueue
+from connector.models import InboundSignature
+from webhooks.limits import HEX_SHA256, UNIX_SECONDS, DoorError, header, read_body
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -31,12 +43,9 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 JSON_TYPES = {"application/json"}
 SOAP_TYPES = {"text/xml", "application/soap+xml", "application/xml"}
 INBOUND_SKEW_SECONDS = 300
-
-
-class DoorError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+# A timestamp up to 5 minutes ahead stays valid until 10 minutes after it arrived: remember
+# signatures a little longer than that.
+REMEMBER_SIGNATURES = timedelta(seconds=2 * INBOUND_SKEW_SECONDS + 60)
 
 
 @bp.errorhandler(DoorError)
@@ -49,18 +58,24 @@ def _http_error(exc: HTTPException):  # 413 from MAX_CONTENT_LENGTH, 405, … as
     return jsonify(error=exc.description or exc.name), exc.code
 
 
-def _adapter(name: str, kind: str) -> CrmAdapter:
+def _spec_kind(name: str, kind: str | None = None) -> str:
     connections = current_app.extensions["leadrouter.connections"]
     spec = connections.specs.get(name)
-    if spec is None or spec.kind != kind:
-        raise DoorError(404, f"no {kind} connection named {name!r}")
-    return connections.adapter(name)
+    if spec is None or (kind is not None and spec.kind != kind):
+        raise DoorError(404, f"no {kind + ' ' if kind else ''}connection named {name[:64]!r}")
+    return spec.kind
+
+
+def _adapter(name: str, kind: str) -> CrmAdapter:
+    _spec_kind(name, kind)
+    return current_app.extensions["leadrouter.connections"].adapter(name)
 
 
 def _body(allowed: set[str]) -> bytes:
+    body = read_body()
     if request.mimetype not in allowed:
         raise DoorError(415, f"content type must be one of {sorted(allowed)}")
-    return request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    return body
 
 
 def _public_urls() -> list[str]:
@@ -70,11 +85,19 @@ def _public_urls() -> list[str]:
     return list(dict.fromkeys([base + path, request.url]))
 
 
-def _store(connection: str, events: list[WebhookEvent], source: str) -> dict:
-    items = [IncomingLead(e.lead_id, source, event_id=e.event_id, payload={"kind": e.kind.value})
-             for e in events if _wants_routing(e)]
+def _store(connection: str, kind: str, events: list[WebhookEvent], source: str,
+           remember: Callable[[Session, datetime], None] | None = None) -> dict:
+    wanted = [e for e in events if _wants_routing(e)]
+    try:  # every id as its CRM writes them, before anything is stored
+        ids = [checked_lead_id(kind, e.lead_id) for e in wanted]
+    except BadLeadId as exc:
+        raise DoorError(400, str(exc)) from None
+    items = [IncomingLead(i, source, event_id=e.event_id, payload={"kind": e.kind.value})
+             for i, e in zip(ids, wanted)]
     now = datetime.now(timezone.utc)
     with get_db().session() as session:
+        if remember is not None:
+            remember(session, now)
         result = enqueue(session, connection, items, now)
     log.info("webhook %s: %d event(s), %d lead(s) queued, %d duplicate(s)", connection, len(events),
              len(result.stored), len(result.duplicates))
@@ -111,7 +134,7 @@ def hubspot(name: str):
     adapter = _adapter(name, "hubspot")
     body = _body(JSON_TYPES)
     _verified(adapter, body)
-    summary = _store(name, _parsed(adapter, body), "webhook")
+    summary = _store(name, "hubspot", _parsed(adapter, body), "webhook")
     return jsonify(summary)
 
 
@@ -121,49 +144,101 @@ def salesforce(name: str):
     body = _body(SOAP_TYPES)
     _verified(adapter, body)
     events = _parsed(adapter, body)
-    _store(name, events, "webhook")
+    _store(name, "salesforce", events, "webhook")
     reply = adapter.webhook_reply(events)  # the Ack only once the events are stored
     return Response(reply.body, status=reply.status, content_type=reply.content_type)
 
 
+# -- the inbound door -------------------------------------------------------------------------
+LeadIdValue = Union[Annotated[StrictStr, Field(min_length=1, max_length=64)], StrictInt]
+
+
+class InboundLead(BaseModel):
+    """``{"id": …, other fields …}``: the id is what is routed; the CRM's record is read."""
+
+    model_config = ConfigDict(extra="allow")
+    id: LeadIdValue
+
+
+class InboundBody(BaseModel):
+    """``{"lead_id": "…"}`` or ``{"lead": {"id": "…", …}}``, optionally with ``"event_id"``."""
+
+    model_config = ConfigDict(extra="forbid")
+    lead_id: LeadIdValue | None = None
+    lead: InboundLead | None = None
+    event_id: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _one_id(self) -> "InboundBody":
+        if (self.lead_id is None) == (self.lead is None):
+            raise ValueError('give exactly one of "lead_id" or "lead": {"id": …}')
+        return self
+
+    @property
+    def the_lead_id(self) -> str:
+        value = self.lead_id if self.lead_id is not None else self.lead.id  # type: ignore[union-attr]
+        return str(value).strip()
+
+
 @bp.post("/inbound/<name>")
 def inbound(name: str):
-    """A lead id (or a lead with its id) from a Salesforce Flow, a web form or any tool:
-    ``X-Leadrouter-Timestamp`` (unix seconds, within 5 minutes) and ``X-Leadrouter-Signature:
-    sha256=<hex HMAC-SHA256 of the raw body with LEADROUTER_INBOUND_SECRET>``."""
+    """A lead id (or a lead with its id) from a Salesforce Flow, a web form or any tool, signed
+    the way Slack and Stripe sign: ``X-Leadrouter-Timestamp: <unix seconds>`` (within 5 minutes)
+    and ``X-Leadrouter-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" with
+    LEADROUTER_INBOUND_SECRET>``. A signature is accepted once: a replay gets 409."""
     settings = current_app.config["LEADROUTER_SETTINGS"]
-    if name not in current_app.extensions["leadrouter.connections"]:
-        raise DoorError(404, f"no connection named {name!r}")
+    kind = _spec_kind(name)
     if settings.inbound_secret is None:
         raise DoorError(403, "inbound posts are disabled: set LEADROUTER_INBOUND_SECRET")
     body = _body(JSON_TYPES)
-    _check_inbound_signature(settings.inbound_secret.get_secret_value(), body)
+    signature = _check_inbound_signature(settings.inbound_secret.get_secret_value(), body)
     try:
-        data = json.loads(body)
-    except ValueError:
-        raise DoorError(400, "body is not valid JSON") from None
-    lead = data.get("lead") if isinstance(data, dict) else None
-    lead_id = (data.get("lead_id") if isinstance(data, dict) else None) or (lead or {}).get("id")
-    if not isinstance(lead_id, (str, int)) or not str(lead_id).strip() or len(str(lead_id)) > 64:
-        raise DoorError(400, "body must be {\"lead_id\": \"…\"} or {\"lead\": {\"id\": \"…\", …}}")
-    event_id = data.get("event_id")
-    event = WebhookEvent(str(event_id) if event_id else f"inbound:{lead_id}:{hashlib.sha256(body).hexdigest()[:16]}",
-                         str(lead_id).strip(), WebhookKind.CREATED, None, {})
-    return jsonify(_store(name, [event], "inbound"))
+        data = InboundBody.model_validate_json(body)
+    except ValidationError as exc:
+        raise DoorError(400, f"not an inbound lead: {describe(exc)}") from None
+    lead_id = data.the_lead_id
+    event_id = data.event_id or f"inbound:{lead_id}:{hashlib.sha256(body).hexdigest()[:16]}"
+    event = WebhookEvent(event_id, lead_id, WebhookKind.CREATED, None, {})
+    return jsonify(_store(name, kind, [event], "inbound", remember=_remembering(signature)))
 
 
-def _check_inbound_signature(secret: str, body: bytes) -> None:
-    stamp = request.headers.get("X-Leadrouter-Timestamp", "")
-    given = request.headers.get("X-Leadrouter-Signature", "")
-    try:
-        age = abs(time.time() - float(stamp))
-    except ValueError:
-        raise DoorError(401, "missing or malformed X-Leadrouter-Timestamp") from None
-    if age > INBOUND_SKEW_SECONDS:
+def _check_inbound_signature(secret: str, body: bytes) -> str:
+    """The request's signature (hex) once it is well formed, fresh and matches; else 401."""
+    stamp = header("X-Leadrouter-Timestamp", UNIX_SECONDS)
+    if stamp is None:
+        raise DoorError(401, "missing X-Leadrouter-Timestamp (unix seconds)")
+    if abs(time.time() - int(stamp)) > INBOUND_SKEW_SECONDS:
         raise DoorError(401, "X-Leadrouter-Timestamp is more than 5 minutes away")
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    given = header("X-Leadrouter-Signature", _SIGNATURE)
+    if given is None:
+        raise DoorError(401, "missing X-Leadrouter-Signature")
+    expected = sign_inbound(secret, stamp.decode(), body).encode("ascii")
+    if not hmac.compare_digest(given, expected):
         raise DoorError(401, "bad X-Leadrouter-Signature")
+    return expected.decode()[len("sha256="):]
+
+
+_SIGNATURE = re.compile(r"sha256=" + HEX_SHA256.pattern)
+
+
+def sign_inbound(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``X-Leadrouter-Signature`` value for a body sent at ``timestamp`` (unix seconds)."""
+    digest = hmac.new(secret.encode(), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+def _remembering(signature: str) -> Callable[[Session, datetime], None]:
+    """Record the signature in the transaction that stores the lead: one row per signature in
+    the database (shared by every web process), so the same signed request is taken once."""
+    def remember(session: Session, now: datetime) -> None:
+        session.execute(delete(InboundSignature).where(InboundSignature.seen_at < now - REMEMBER_SIGNATURES))
+        session.add(InboundSignature(signature=signature, seen_at=now))
+        try:
+            session.flush()
+        except IntegrityError:
+            raise DoorError(409, "this signed request was already received (a replay): "
+                                 "sign each request with a fresh timestamp") from None
+    return remember
 
 
 def init_app(app: Flask) -> None:

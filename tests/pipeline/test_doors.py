@@ -130,9 +130,11 @@ def test_salesforce_door_refuses_other_orgs_broken_xml_and_entity_bombs(door, bo
     assert stored(door) == 0
 
 
-def inbound_headers(body: bytes, secret: str = INBOUND, age: float = 0) -> dict:
-    return {"X-Leadrouter-Timestamp": str(int(time.time() - age)),
-            "X-Leadrouter-Signature": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+def inbound_headers(body: bytes, secret: str = INBOUND, age: float = 0, stamp: str | None = None) -> dict:
+    """The documented scheme (README, Doors): HMAC-SHA256 of "<timestamp>.<raw body>"."""
+    stamp = stamp if stamp is not None else str(int(time.time() - age))
+    digest = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Leadrouter-Timestamp": stamp, "X-Leadrouter-Signature": "sha256=" + digest}
 
 
 def test_inbound_door_takes_a_signed_lead_id(door):
