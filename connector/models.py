@@ -219,6 +219,15 @@ class SeenEvent(Base):
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class InboundSignature(Base):
+    """Signatures of inbound-door requests taken in the last minutes: a replay is refused (409)
+    by every web process, since they share this table. Rows older than the window are purged."""
+
+    __tablename__ = "inbound_signatures"
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Assignment(Base):
     """The outcome log: one row per routing of a lead (a re-route after a pass makes another)."""
 
