@@ -3,7 +3,6 @@ of 100, searches 200 a page, writes with batch/update; every request passes thro
 ``HubSpotConnection.call``."""
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -11,13 +10,12 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from hubspot.crm.objects import (BatchReadInputSimplePublicObjectId, Filter, FilterGroup,
                                  PublicObjectSearchRequest, SimplePublicObjectId)
 
-from adapters import hubspot_signature
+from adapters import hubspot_events, hubspot_signature
 from adapters.assigning import WriteWindows
 from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, CrmAdapter, CrmUser,
                            DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
                            WebhookKind, WebhookReply, chunked, unique)
-from adapters.cursor import SinceCursor, from_ms
-from adapters.errors import WebhookRejected
+from adapters.cursor import SinceCursor
 from adapters.hubspot_http import HubSpotConnection
 from adapters.hubspot_write import write_owners
 from adapters.mapping import HUBSPOT_CONTACT, HUBSPOT_LEAD, FieldMap
@@ -231,23 +229,17 @@ class HubSpotAdapter(CrmAdapter):
         hubspot_signature.verify(headers, method, url, body, self.app_secret or "", now=self.now)
 
     def parse_webhook(self, body: bytes) -> list[WebhookEvent]:
-        try:
-            events = json.loads(body)
-        except ValueError:
-            raise WebhookRejected("webhook body is not JSON", status=400) from None
-        if not isinstance(events, list):
-            raise WebhookRejected("webhook body is not a JSON array", status=400)
+        """The events this connection routes, from a body checked against HubSpot's documented
+        shape first (``hubspot_events``): anything else is a WebhookRejected (400)."""
         out = []
-        for e in events:
-            prefix, _, action = str((e or {}).get("subscriptionType", "")).partition(".")
-            if prefix not in EVENT_PREFIXES[self.object_type] or "objectId" not in e:
+        for e in hubspot_events.parse(body):
+            prefix, _, action = e.subscriptionType.partition(".")
+            if prefix not in EVENT_PREFIXES[self.object_type]:
                 continue
             kind = EVENT_KINDS.get(action, WebhookKind.PROPERTY_CHANGED)
-            if kind is WebhookKind.PROPERTY_CHANGED and e.get("propertyName") == OWNER:
+            if kind is WebhookKind.PROPERTY_CHANGED and e.propertyName == OWNER:
                 kind = WebhookKind.OWNER_CHANGED
-            occurred = e.get("occurredAt")
-            out.append(WebhookEvent(str(e.get("eventId")), str(e["objectId"]), kind,
-                                    from_ms(int(occurred)) if occurred else None, dict(e)))
+            out.append(WebhookEvent(str(e.eventId), str(e.objectId), kind, e.occurred, e.as_dict()))
         return out
 
     def webhook_reply(self, events: Sequence[WebhookEvent]) -> WebhookReply:
