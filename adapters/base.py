@@ -145,7 +145,13 @@ class CrmAdapter(abc.ABC):
     def find_unassigned(self, since_cursor: str | None = None) -> UnassignedPage: ...
 
     @abc.abstractmethod
-    def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]: ...
+    def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]:
+        """The leads found, in order; an id that names no lead (or cannot be one) is absent."""
+
+    def lead_id_problem(self, lead_id: str) -> str | None:
+        """Why ``lead_id`` cannot name a lead in this CRM (None when it can): a malformed id
+        goes to the dead letters alone instead of failing the batch read it came with."""
+        return None if lead_id else "empty lead id"
 
     @abc.abstractmethod
     def read_roster(self) -> list[CrmUser]: ...

@@ -127,8 +127,14 @@ class HubSpotAdapter(CrmAdapter):
                                                 cursor, self._properties(), self.page_size)
         return UnassignedPage([self._record(r) for r in found], cursor.encode(), more)
 
+    def lead_id_problem(self, lead_id: str) -> str | None:
+        value = str(lead_id)
+        if not (value.isascii() and value.isdigit() and len(value) <= 20):
+            return f"not a HubSpot record id: {value[:40]!r}"
+        return None
+
     def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]:
-        wanted = unique(ids)
+        wanted = [i for i in unique(ids) if not self.lead_id_problem(i)]   # others: absent
         found: dict[str, LeadRecord] = {}
         for chunk in chunked(wanted, BATCH):
             body = BatchReadInputSimplePublicObjectId(

@@ -102,10 +102,9 @@ def write_owners(adapter: "HubSpotAdapter", reqs: list[AssignmentRequest]) -> li
     results: dict[int, AssignResult] = {}
     todo = []
     for index, req in enumerate(reqs):
-        if not str(req.lead_id).isdigit():
-            results[index] = AssignResult(req.lead_id, AssignOutcome.NOT_FOUND,
-                                          f"not a HubSpot record id: {req.lead_id!r}")
-        elif not str(req.owner_id).isdigit():
+        if problem := adapter.lead_id_problem(req.lead_id):
+            results[index] = AssignResult(req.lead_id, AssignOutcome.NOT_FOUND, problem)
+        elif not (str(req.owner_id).isascii() and str(req.owner_id).isdigit()):
             results[index] = AssignResult(req.lead_id, AssignOutcome.INVALID_OWNER,
                                           f"not a HubSpot owner id: {req.owner_id!r}")
         else:

@@ -113,9 +113,18 @@ class SalesforceAdapter(CrmAdapter):
                                 granularity_ms=1000)   # SOQL literals have second precision
         return UnassignedPage([self._record(r) for r in rows], cursor.encode(), has_more)
 
+    def lead_id_problem(self, lead_id: str) -> str | None:
+        try:
+            soql.record_id(lead_id)
+        except InvalidData as exc:
+            return exc.message
+        return None
+
     def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]:
         first: dict[str, str] = {}
         for i in unique(ids):
+            if self.lead_id_problem(i):
+                continue   # cannot name a record: absent, never a failed batch
             first.setdefault(i[:15], i)   # a 15-char id names the same record as its 18-char form
         wanted = list(first.values())
         found: dict[str, LeadRecord] = {}

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters import AssignmentRequest, AssignOutcome, CrmAdapter, CrmError, LeadRecord
+from adapters.errors import AuthError, PermissionDenied
 from connector import inbox
 from connector.backoff import write_retry_delay
 from connector.db import Database
@@ -87,7 +88,7 @@ class Pipeline:
             self._hold(connection, claimed, now, str(exc), now + WAITING_RETRY, report)
             return report
         try:
-            records = {r.id: r for r in adapter.read_leads([lead_id for _, lead_id, _, _ in claimed])}
+            records, unreadable = self._read(adapter, [lead_id for _, lead_id, _, _ in claimed])
             domains = {r.lead.domain for r in records.values() if r.lead.domain}
             wants_accounts = any(rule.account for rule in active.config.compiled.rules)
             accounts = adapter.read_accounts(domains) if domains and wants_accounts else {}
@@ -105,6 +106,14 @@ class Pipeline:
             for inbox_id, lead_id, payload, received_at in claimed:
                 assignment = self._open_assignment(session, connection, lead_id, received_at, payload)
                 rec = records.get(lead_id)
+                if lead_id in unreadable:  # a malformed id, or a record whose own read fails
+                    if assignment.status == LeadStatus.DECIDED.value and assignment.rep_id:
+                        state.apply(StateChanges.released(assignment.rep_id))
+                    assignment.last_error = unreadable[lead_id]
+                    record(session, assignment, LeadStatus.DEAD, now, error=unreadable[lead_id])
+                    inbox.complete(session, [inbox_id])
+                    report.dead += 1
+                    continue
                 if rec is None:
                     record(session, assignment, LeadStatus.DEAD, now, error="lead not found in the CRM")
                     assignment.last_error = "lead not found in the CRM (deleted or merged)"
@@ -151,6 +160,35 @@ class Pipeline:
         return report
 
     # -- helpers -------------------------------------------------------------------------------
+    @staticmethod
+    def _read(adapter: CrmAdapter, ids: list[str]) -> tuple[dict[str, LeadRecord], dict[str, str]]:
+        """The batch's leads, and the ids that cannot be read, each with its reason: a malformed
+        id is never sent; a read the CRM refuses (not retryable) is split in halves until the
+        record that fails it stands alone, so one bad record never holds the others. Errors
+        that concern the whole CRM (retryable, credentials, permissions) are raised: the batch
+        waits."""
+        unreadable = {i: problem for i in ids if (problem := adapter.lead_id_problem(i))}
+        records: dict[str, LeadRecord] = {}
+
+        def read(part: list[str]) -> None:
+            try:
+                found = adapter.read_leads(part)
+            except CrmError as exc:
+                if exc.retryable or isinstance(exc, (AuthError, PermissionDenied)):
+                    raise
+                if len(part) == 1:
+                    unreadable[part[0]] = f"CRM read failed for this lead: {exc}"
+                    return
+                read(part[:len(part) // 2])
+                read(part[len(part) // 2:])
+                return
+            records.update({r.id: r for r in found})
+
+        wanted = [i for i in ids if i not in unreadable]
+        if wanted:
+            read(wanted)
+        return records, unreadable
+
     def _open_assignment(self, session: Session, connection: str, lead_id: str, received_at: datetime,
                          payload: dict) -> Assignment:
         existing = session.scalars(
