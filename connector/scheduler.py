@@ -39,9 +39,11 @@ def cluster_lock(app: Flask, name: str) -> Iterator[bool]:
 
 @dataclass(frozen=True)
 class Job:
+    """A job the scheduler runs every ``seconds``: ``func(app)`` inside an app context."""
+
     id: str
-    func: Callable[[], None]
-    seconds: int
+    func: Callable[[Flask], None]
+    seconds: float
     run_once_cluster_wide: bool = False  # pollers, reconcile, roster: one node at a time
 
 
@@ -62,9 +64,9 @@ class Scheduler:
                 if job.run_once_cluster_wide:
                     with cluster_lock(self.app, job.id) as acquired:
                         if acquired:
-                            job.func()
+                            job.func(self.app)
                 else:
-                    job.func()
+                    job.func(self.app)
             except Exception:  # noqa: BLE001 — a failing job is logged and retried next tick
                 log.exception("job %s failed", job.id)
 
@@ -73,8 +75,10 @@ class Scheduler:
             return
         self._scheduler = BackgroundScheduler(timezone="UTC")
         for job in self.jobs.values():
+            # A tick missed while the process was busy, suspended or its clock jumped runs once,
+            # late (coalesce), instead of being dropped after APScheduler's 1-second grace.
             self._scheduler.add_job(self._run, "interval", args=[job], seconds=job.seconds, id=job.id,
-                                    max_instances=1, coalesce=True)
+                                    max_instances=1, coalesce=True, misfire_grace_time=None)
         self._scheduler.start()
         log.info("scheduler started with %d job(s): %s", len(self.jobs), ", ".join(self.jobs) or "none yet")
 

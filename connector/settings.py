@@ -69,12 +69,17 @@ class Settings(BaseSettings):
                                              "(HMAC-SHA256 of the body); unset = that door is closed.")
     worker_batch_size: int = Field(100, ge=1, le=1000, description="Inbox rows a worker claims at once "
                                    "(one CRM read and one write call per batch).")
+    claim_lease_seconds: int = Field(30, ge=2, le=3600, description="How long a worker's claim on inbox rows "
+                                     "lasts without its heartbeat (renewed every third of it while the worker "
+                                     "lives); a killed worker's leads are taken over after this.")
     write_max_attempts: int = Field(8, ge=1, le=50, description="Owner write attempts (exponential backoff, "
                                     "about an hour for 8) before a lead goes to the dead letters.")
-    roster_sync_seconds: int = Field(300, ge=30, description="How often CRM users/owners are synced "
+    roster_sync_seconds: int = Field(300, ge=5, description="How often CRM users/owners are synced "
                                      "(deactivated users stop getting leads).")
     reconcile_seconds: int = Field(3600, ge=60, description="How often open-lead counts are reconciled "
                                    "with the CRM.")
+    sla_check_seconds: int = Field(60, ge=1, le=3600, description="How often the SLA ladder is checked "
+                                   "(reminders, re-routes, escalations are due at most this late).")
 
     # HubSpot
     hubspot_token: SecretStr | None = Field(None, description="HubSpot private-app access token.")

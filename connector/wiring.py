@@ -30,9 +30,17 @@ def init_app(app: Flask, **adapter_options) -> None:
     configs = RoutingConfigs(db)
     app.extensions["leadrouter.runtime"] = jobs.Runtime(
         app, Pipeline(db, configs, max_attempts=settings.write_max_attempts, settings=settings))
-    if settings.routing_config and not app.config.get("LEADROUTER_SKIP_CONFIG_IMPORT"):
-        import_file_at_start(db, settings.routing_config)
     register_jobs(app, connections)
+
+
+def load_routing_file(app: Flask) -> int | None:
+    """Start-up work of the commands that route or serve, once the schema is known to be current:
+    store ``LEADROUTER_ROUTING_CONFIG`` as a new version when it differs from the active one (the
+    file owns the rules then). Never part of ``create_app``: migrating must not depend on it."""
+    settings = app.config["LEADROUTER_SETTINGS"]
+    if not settings.routing_config:
+        return None
+    return import_file_at_start(get_db(app), settings.routing_config)
 
 
 def register_jobs(app: Flask, connections: Connections) -> None:
@@ -46,5 +54,5 @@ def register_jobs(app: Flask, connections: Connections) -> None:
                                   ("reconcile", jobs.reconcile_load, settings.reconcile_seconds),
                                   ("outcomes", sync_outcomes, None)):
         scheduler.jobs.pop(job_id, None)
-        scheduler.add_job(Job(job_id, partial(jobs.for_each_connection, app, func, due, seconds), 5,
+        scheduler.add_job(Job(job_id, partial(jobs.for_each_connection, func=func, due=due, seconds=seconds), 5,
                               run_once_cluster_wide=True))

@@ -24,8 +24,7 @@ log = logging.getLogger(__name__)
 NOTIFIERS: dict[str, type[Notifier]] = {"slack": SlackNotifier, "email": EmailNotifier}
 
 OUTBOX_EVERY_S = 5
-SLA_EVERY_S = 60
-DIGEST_EVERY_S = 15 * 60
+DIGEST_EVERY_S = 60  # the digest goes out at the first check after its hour
 
 
 def _utcnow() -> datetime:
@@ -105,7 +104,7 @@ def init_app(app: Flask) -> None:
 
     jobs = scheduler.get_scheduler(app)
     jobs.add_job(scheduler.Job("notify.outbox", deliver, OUTBOX_EVERY_S))
-    jobs.add_job(scheduler.Job("notify.sla", check, SLA_EVERY_S, run_once_cluster_wide=True))
+    jobs.add_job(scheduler.Job("notify.sla", check, settings.sla_check_seconds, run_once_cluster_wide=True))
     jobs.add_job(scheduler.Job("notify.digest", daily, DIGEST_EVERY_S, run_once_cluster_wide=True))
 
 
