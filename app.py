@@ -8,6 +8,7 @@ The same commands are reachable as ``flask --app app COMMAND``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -68,20 +69,47 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def get_app() -> Flask:
+def _build_app() -> Flask:
     """The current app under ``flask --app app``; a new one under ``python app.py``."""
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
-    from connector.routing_store import InvalidConfig
-
     try:
         return create_app()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def get_app(*, schema: bool = True) -> Flask:
+    """The app for a command. Commands that read or write the database (``schema=True``, the
+    default) first check that it is reachable and at the newest migration, then do the start-up
+    work that needs the schema: importing ``LEADROUTER_ROUTING_CONFIG``. Any problem is one line."""
+    from connector.routing_store import InvalidConfig
+
+    app = _build_app()
+    if not schema:
+        return app
+    problem = db_room.schema_problem(db_room.get_db(app).engine)
+    if problem:
+        raise click.ClickException(problem)
+    try:
+        wiring.load_routing_file(app)
     except InvalidConfig as exc:  # LEADROUTER_ROUTING_CONFIG names a file the engine refuses
-        settings_file = load_settings().routing_config
+        settings_file = app.config["LEADROUTER_SETTINGS"].routing_config
         raise click.ClickException(f"{settings_file} is not a valid routing config:\n  "
                                    + "\n  ".join(exc.errors)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot read LEADROUTER_ROUTING_CONFIG: {exc}") from None
+    return app
+
+
+def _database_url() -> str:
+    """The database URL from the settings alone: migrating never depends on the app's start-up."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return settings.database_url
 
 
 def not_landed(what: str, issue: str) -> None:
@@ -104,9 +132,6 @@ def run(host: str, port: int) -> None:
 
     app = get_app()
     settings = app.config["LEADROUTER_SETTINGS"]
-    current = db_room.current_revision(db_room.get_db(app).engine)
-    if current != db_room.head_revision():
-        raise click.ClickException("the database is not at the newest migration: run `python app.py db upgrade`")
     app.config["LEADROUTER_START_BACKGROUND"] = True
     demo_crm = demo.start_demo_crm(app)
     if demo_crm is not None:
@@ -220,27 +245,52 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    app = get_app()
-    db_room.upgrade(db_room.get_db(app).url, revision)
-    click.echo(f"database at {db_room.current_revision(db_room.get_db(app).engine)}")
+    url = _database_url()
+    with _database_errors():
+        db_room.upgrade(url, revision)
+        click.echo(f"database at {_current(url) or 'base'}")
 
 
 @db.command("downgrade")
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (`base` empties the database)."""
-    app = get_app()
-    db_room.downgrade(db_room.get_db(app).url, revision)
-    click.echo(f"database at {db_room.current_revision(db_room.get_db(app).engine) or 'base'}")
+    url = _database_url()
+    with _database_errors():
+        db_room.downgrade(url, revision)
+        click.echo(f"database at {_current(url) or 'base'}")
 
 
 @db.command("current")
 def db_current() -> None:
     """Show the database's migration and the newest one."""
-    app = get_app()
-    current = db_room.current_revision(db_room.get_db(app).engine)
+    url = _database_url()
+    with _database_errors():
+        current = _current(url)
     head = db_room.head_revision()
     click.echo(f"current: {current or 'base'}  head: {head}{'' if current == head else '  (upgrade needed)'}")
+
+
+def _current(url: str) -> str | None:
+    engine = db_room.make_engine(url)
+    try:
+        return db_room.current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _database_errors():
+    """An unreachable database or an unknown revision is one line, not a traceback."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise click.ClickException(db_room.describe_error(exc)) from None
 
 
 # -- rules ----------------------------------------------------------------------------------

@@ -73,6 +73,34 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def schema_problem(engine: Engine) -> str | None:
+    """None when the database answers and is at the newest migration; else one line saying what to
+    do (``python app.py db upgrade``), for every command that needs the schema."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        current = current_revision(engine)
+    except SQLAlchemyError as exc:
+        return describe_error(exc)
+    head = head_revision()
+    if current == head:
+        return None
+    if current is None:
+        return "the database has no tables yet: run `python app.py db upgrade`"
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
+    if current not in known:
+        return (f"the database is at migration {current}, which this version of leadrouter does not know "
+                "(it was migrated by a newer version): upgrade leadrouter")
+    return f"the database is at migration {current}, not the newest ({head}): run `python app.py db upgrade`"
+
+
+def describe_error(exc: Exception) -> str:
+    """One line for a database error (no URL, so no password): the driver's first line."""
+    original = getattr(exc, "orig", None) or exc
+    first = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    return f"cannot use the database: {first}"
+
+
 class Database:
     """The app's engine and session factory, kept on ``app.extensions['leadrouter.db']``."""
 

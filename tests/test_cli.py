@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_KEYS
+
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["run", "web", "worker", "poll", "simulate", "sandbox", "rules", "db", "bench", "users"]
 
@@ -108,3 +110,45 @@ def test_a_good_routing_config_file_is_imported_at_start_once(tmp_path):
     exported = run_cli("rules", "export", "--version", "1", tmp_path=tmp_path)
     assert exported.stdout.strip() == good.read_text().strip()
     assert "no routing config version 2" in run_cli("rules", "export", "--version", "2", tmp_path=tmp_path).stderr
+
+
+SCHEMA_COMMANDS = [("run", "--port", "0"), ("web", "--port", "0"), ("worker",), ("worker", "--once"), ("poll",),
+                   ("rules", "import", "tests/data/routing.yaml"), ("rules", "export"),
+                   ("users", "create", "a@example.com", "--role", "admin", "--password", "long-enough-password")]
+
+
+@pytest.mark.parametrize("argv", SCHEMA_COMMANDS, ids=[" ".join(a[:2]) for a in SCHEMA_COMMANDS])
+def test_every_command_that_needs_the_schema_says_to_migrate_in_one_line(tmp_path, argv):
+    result = run_cli(*argv, tmp_path=tmp_path, LEADROUTER_DEMO="off", **TEST_KEYS)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines() == ["Error: the database has no tables yet: run `python app.py db upgrade`"]
+
+
+def test_an_outdated_database_names_its_migration_and_the_command(tmp_path):
+    assert run_cli("db", "upgrade", "base", tmp_path=tmp_path).returncode == 0
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "leadrouter.db") as conn:  # as if migrated by an older version
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('0001')")
+    result = run_cli("worker", "--once", tmp_path=tmp_path, **TEST_KEYS)
+    assert result.returncode == 1
+    line, = result.stderr.strip().splitlines()
+    assert "at migration 0001, not the newest" in line and "python app.py db upgrade" in line
+
+
+def test_an_unreachable_database_is_one_line(tmp_path):
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    for argv in (("db", "upgrade"), ("db", "current"), ("worker", "--once")):
+        result = run_cli(*argv, tmp_path=tmp_path, LEADROUTER_DATABASE_URL=url, **TEST_KEYS)
+        assert result.returncode == 1, result.stderr
+        line, = result.stderr.strip().splitlines()
+        assert line.startswith("Error: cannot use the database:") and "Traceback" not in result.stderr
+
+
+def test_db_upgrade_on_a_fresh_database_with_a_routing_config_file(tmp_path):
+    good = ROOT / "tests" / "data" / "routing.yaml"
+    upgrade = run_cli("db", "upgrade", tmp_path=tmp_path, LEADROUTER_ROUTING_CONFIG=str(good))
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert run_cli("worker", "--once", tmp_path=tmp_path, LEADROUTER_ROUTING_CONFIG=str(good)).returncode == 0
+    assert run_cli("rules", "export", tmp_path=tmp_path).stdout.strip() == good.read_text().strip()
