@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from adapters import CrmAdapter, build_adapter
+from adapters import CrmAdapter, CrmError, build_adapter
 from connector.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,15 @@ def from_settings(settings: Settings) -> list[ConnectionSpec]:
     return specs
 
 
+class ConnectionBroken(CrmError):
+    """A connection whose adapter cannot be built from its settings (a missing field, a bad
+    option). Only that connection stops; the others go on. Not retryable until it is edited."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"connection {name!r} cannot be used: {reason}")
+        self.name, self.reason = name, reason
+
+
 class Connections:
     """The process's connections by name, with lazily built, cached adapters.
 
@@ -77,6 +86,7 @@ class Connections:
         self._loaded_at = float("-inf")
         self._specs = dict(self._fixed)
         self._adapters: dict[str, CrmAdapter] = {}
+        self._broken: dict[str, str] = {}   # name -> why its adapter cannot be built
         self._lock = threading.Lock()
         self._options = adapter_options
 
@@ -99,6 +109,9 @@ class Connections:
                 if merged.get(name) != self._specs.get(name):  # removed or edited: rebuild on next use
                     adapter.close()
                     del self._adapters[name]
+            for name in list(self._broken):
+                if merged.get(name) != self._specs.get(name):  # edited: try again
+                    del self._broken[name]
             self._specs, self._loaded_at = merged, time.monotonic()
 
     def __contains__(self, name: str) -> bool:
@@ -108,11 +121,32 @@ class Connections:
         return list(self.specs)
 
     def adapter(self, name: str) -> CrmAdapter:
+        """The connection's adapter, built on first use. A connection that cannot be built raises
+        ``ConnectionBroken`` (a ``CrmError``: jobs log it and go on with the other connections)
+        and keeps the reason for the connections page and ``/readyz``."""
         spec = self.specs[name]
         with self._lock:
+            if name in self._broken:
+                raise ConnectionBroken(name, self._broken[name])
             if name not in self._adapters:
-                self._adapters[name] = build_adapter(spec.kind, spec.settings, spec.secrets, **self._options)
+                try:
+                    self._adapters[name] = build_adapter(spec.kind, spec.settings, spec.secrets, **self._options)
+                except (ValueError, TypeError, KeyError, OSError) as exc:
+                    self._broken[name] = str(exc) or type(exc).__name__
+                    log.error("connection %s cannot be used: %s (the other connections go on)",
+                              name, self._broken[name])
+                    raise ConnectionBroken(name, self._broken[name]) from None
             return self._adapters[name]
+
+    def problems(self) -> dict[str, str]:
+        """Why each connection that cannot be used cannot (building every adapter not built yet)."""
+        for name in self.names():
+            try:
+                self.adapter(name)
+            except ConnectionBroken:
+                pass
+        with self._lock:
+            return {name: reason for name, reason in self._broken.items() if name in self._specs}
 
     def close(self) -> None:
         with self._lock:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -33,6 +33,11 @@ def readyz():
     if current != head:
         body.update(status="unavailable", reason="migrations not at head: run `python app.py db upgrade`")
         return jsonify(body), 503
+    # A connection that cannot be used is reported, but the node stays ready: the others route.
+    connections = current_app.extensions.get("leadrouter.connections")
+    problems = connections.problems() if connections is not None else {}
+    body["connections"] = {name: ({"status": "broken", "error": problems[name]} if name in problems
+                                  else {"status": "ok"}) for name in (connections.names() if connections else [])}
     return jsonify(status="ok", **body)
 
 

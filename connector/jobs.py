@@ -62,7 +62,15 @@ def drain(app: Flask, worker: str | None = None, max_batches: int = 1000) -> Bat
     for _ in range(max_batches):
         claimed = 0
         for name in rt.connections.names():
-            report = rt.pipeline.run_batch(name, rt.connections.adapter(name), worker, size)
+            try:
+                adapter = rt.connections.adapter(name)
+            except CrmError:  # this connection cannot be used: the others go on (logged once)
+                continue
+            try:
+                report = rt.pipeline.run_batch(name, adapter, worker, size)
+            except Exception:  # noqa: BLE001 — one connection's failure never stops the others
+                log.exception("worker batch of %s failed; its rows are retried when their lease runs out", name)
+                continue
             claimed += report.claimed
             for key in ("claimed", "written", "waiting", "taken_by_human", "retrying", "dead", "rerouted"):
                 setattr(total, key, getattr(total, key) + getattr(report, key))

@@ -31,9 +31,11 @@ def _admins_only():
 def index():
     rows = service.list_connections(get_db())
     env = current_app.extensions.get("leadrouter.connections")
+    stored = {row.name for row in rows}
     return render_template("web/connections.html", rows=rows, kinds=service.KINDS,
                            urls={row.id: service.webhook_urls(_base_url(), row) for row in rows},
-                           env_names=env.names() if env is not None else [])
+                           env_names=[n for n in env.names() if n not in stored] if env is not None else [],
+                           problems=env.problems() if env is not None else {})
 
 
 def _form(connection_id: int | None):
