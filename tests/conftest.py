@@ -1,8 +1,12 @@
 """Shared fixtures: an app on a temporary database, and ``db_url`` over SQLite and PostgreSQL.
 
-PostgreSQL comes from TEST_DATABASE_URL (``.ci/run`` sets it). Each test gets a database of its
-own, created from that server and dropped afterwards. Locally, without TEST_DATABASE_URL, the
-PostgreSQL cases are skipped with a reason; in CI (CI=true) they fail instead of skipping.
+PostgreSQL comes from TEST_DATABASE_URL when it is set (``.ci/run`` sets it to the machine's
+server when one answers on 127.0.0.1:5432). Without it, the first test that needs PostgreSQL
+starts a throwaway cluster from the installed server binaries (``tests/support/postgres.py``),
+stopped and deleted at the end of the run. Each test gets a database of its own, created on that
+server and dropped afterwards. With no server binaries the PostgreSQL cases are skipped locally,
+summed up in one line with the command that installs them; in CI (CI=true) they fail instead.
+Browser tests are summed up the same way (``tests/web/browser.py``).
 """
 
 from __future__ import annotations
@@ -31,10 +35,18 @@ TEST_KEYS = {
 }
 
 
+POSTGRES_SKIP = "PostgreSQL case skipped: "
+BROWSER_SKIP = "browser test skipped: "
+
+
 def _postgres_admin_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return None
+    return _sqlalchemy_url(url)
+
+
+def _sqlalchemy_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
@@ -42,12 +54,45 @@ def _postgres_admin_url() -> str | None:
 
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> str:
+    """A superuser URL (SQLAlchemy, psycopg) of a PostgreSQL server for this run: TEST_DATABASE_URL,
+    else a throwaway cluster started on first use and removed at the end of the session."""
     url = _postgres_admin_url()
-    if url is None:
+    if url is not None:
+        yield url
+        return
+    from tests.support.postgres import Cluster, Unavailable
+
+    try:
+        cluster = Cluster().start()
+    except Unavailable as exc:
         if os.environ.get("CI"):
-            pytest.fail("TEST_DATABASE_URL is not set in CI: .ci/run must provide a PostgreSQL")
-        pytest.skip("PostgreSQL cases need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres)")
-    return url
+            pytest.fail(f"CI needs PostgreSQL and none could be started: {exc}")
+        pytest.skip(POSTGRES_SKIP + str(exc))
+    try:
+        yield _sqlalchemy_url(cluster.url)
+    finally:
+        cluster.stop()
+
+
+def _skips_with(reports, prefix: str) -> list:
+    return [r for r in reports if isinstance(r.longrepr, tuple) and str(r.longrepr[2]).startswith(
+        ("Skipped: " + prefix, prefix))]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line per missing piece of the machine (addopts has no ``-rs``, so pytest lists no
+    skips itself): how many tests it skipped and the command that installs it."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    postgres, browser = _skips_with(skipped, POSTGRES_SKIP), _skips_with(skipped, BROWSER_SKIP)
+    if postgres:
+        terminalreporter.write_line(f"{len(postgres)} PostgreSQL tests skipped: no PostgreSQL server here; "
+                                    "install it with `apt-get install postgresql`", yellow=True)
+    if browser:
+        terminalreporter.write_line(f"{len(browser)} browser tests skipped: no Chromium (/usr/bin/chromium); "
+                                    "install it with `apt-get install chromium`", yellow=True)
+    others = len(skipped) - len(postgres) - len(browser)
+    if others:
+        terminalreporter.write_line(f"{others} other tests skipped: `pytest -rs` lists them and why", yellow=True)
 
 
 @pytest.fixture

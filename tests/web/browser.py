@@ -1,5 +1,6 @@
 """Real-browser fixtures: the app served by werkzeug in a thread, driven by Debian's Chromium
-through Playwright. Without /usr/bin/chromium the tests skip locally and fail in CI."""
+through Playwright. Without /usr/bin/chromium the tests skip locally (summed up in one line by
+``tests/conftest.py``'s ``pytest_terminal_summary``) and fail in CI."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.conftest import BROWSER_SKIP
+
+# TEST_CHROMIUM names another binary (a test checks the no-browser path with it).
+CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run",
         "--disable-component-update", "--disable-sync"]
@@ -20,7 +24,7 @@ def need_chromium() -> None:
         message = f"{CHROMIUM} is missing: apt-get install chromium"
         if os.environ.get("CI"):
             pytest.fail(message)
-        pytest.skip(message)
+        pytest.skip(BROWSER_SKIP + message)
 
 
 @pytest.fixture
