@@ -31,6 +31,8 @@ KINDS: dict[str, dict[str, list[FieldSpec]]] = {
     ConnectionKind.HUBSPOT.value: {
         "settings": [FieldSpec("base_url", "API base URL", "keep the default unless you test against a sandbox",
                                "https://api.hubapi.com"),
+                     FieldSpec("portal_id", "Account (portal) id", "for record links in notifications: the number "
+                               "in your HubSpot URLs (app.hubspot.com/contacts/<id>/…)"),
                      FieldSpec("ca_bundle", "CA bundle file", "only behind a TLS-inspecting proxy, or for the sandbox")],
         "secrets": [FieldSpec("token", "Private app access token", "Settings → Integrations → Private apps"),
                     FieldSpec("app_secret", "App client secret", "verifies webhook signatures")],

@@ -94,7 +94,7 @@ class Kit:
         return RoutingConfigs(self.db).current().config
 
     def written(self, rep: str = "maya", lead_id: str = "00Q5g00000ZOEAAA", rule: str | None = "inbound",
-                enqueue: bool = True, summary: dict | None = None, **extra: Any):
+                enqueue: bool = True, summary: dict | None = None, connection: str = "salesforce", **extra: Any):
         """An assignment as the pipeline leaves it (written), with its inbox row done, and its
         notifications queued the way the pipeline calls us."""
         from connector import inbox
@@ -105,10 +105,10 @@ class Kit:
         now = self.now()
         config = self.config()
         with self.app.app_context(), self.db.session() as session:
-            inbox.enqueue(session, "salesforce", [inbox.IncomingLead(lead_id, "webhook")], now)
+            inbox.enqueue(session, connection, [inbox.IncomingLead(lead_id, "webhook")], now)
             row = session.scalars(select(InboxEvent).where(InboxEvent.lead_id == lead_id)).one()
             row.status = InboxStatus.DONE.value
-            assignment = Assignment(connection="salesforce", lead_id=lead_id, lead_summary=dict(summary or SUMMARY),
+            assignment = Assignment(connection=connection, lead_id=lead_id, lead_summary=dict(summary or SUMMARY),
                                     status="written", rule=rule, rep_id=rep,
                                     owner_crm_id=config.crm_owner_id(rep, "salesforce"), trace=list(TRACE),
                                     received_at=now, decided_at=now, written_at=now, config_version=1, **extra)
