@@ -3,8 +3,10 @@
 Idempotent twice over: a CRM event / notification id is stored once (``seen_events``), and a
 lead has one inbox row per connection, so duplicated and replayed webhooks and overlapping polls
 enqueue a lead once. Claims use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (any number of
-workers); SQLite takes its single write lock. A claim is a lease: rows of a worker that died
-(SIGKILL, lost host) are claimable again once the lease runs out.
+workers); SQLite takes its single write lock. A claim is a lease (``LEADROUTER_CLAIM_LEASE_SECONDS``,
+30 s by default) that a living worker renews while it works on the rows (``renew``, its
+heartbeat): rows of a worker that died (SIGKILL, lost host) are claimable again once the lease
+runs out.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from connector.models import InboxEvent, InboxStatus, SeenEvent
 
-DEFAULT_LEASE = timedelta(minutes=5)
+DEFAULT_LEASE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,19 @@ def claim(session: Session, worker: str, limit: int, now: datetime, *,
         row.attempts += 1
     session.flush()
     return rows
+
+
+def renew(session: Session, worker: str, ids: Iterable[int], now: datetime) -> int:
+    """The heartbeat: the rows ``worker`` still holds (of ``ids``) are claimed as of ``now``.
+    Rows it released or completed meanwhile, or that another worker took over, are untouched."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    result = session.execute(update(InboxEvent)
+                             .where(InboxEvent.id.in_(ids), InboxEvent.claimed_by == worker,
+                                    InboxEvent.status == InboxStatus.CLAIMED.value)
+                             .values(claimed_at=now))
+    return result.rowcount or 0
 
 
 def complete(session: Session, ids: Iterable[int]) -> None:

@@ -2,7 +2,8 @@
 
 One batch, in order (ARCHITECTURE.md, "Rules of the flow"):
 
-1. claim due inbox rows (SKIP LOCKED; committed at once);
+1. claim due inbox rows (SKIP LOCKED; committed at once), a lease its heartbeat renews while
+   the batch runs;
 2. read the leads from the CRM in one batch call, and the accounts their domains match;
 3. drop leads a human already owns (``taken_by_human``);
 4. in one transaction with the rotation rows locked: ``decide()`` each lead (highest score, then
@@ -18,9 +19,11 @@ status in the assignments log.
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,22 +74,52 @@ class Pipeline:
                  clock: Callable[[], datetime] = _utcnow, settings=None) -> None:
         self.db, self.configs, self.max_attempts, self.clock = db, configs, max_attempts, clock
         self.settings = settings  # for the notifications queued with each written owner
+        self.lease = (timedelta(seconds=settings.claim_lease_seconds) if settings is not None
+                      else inbox.DEFAULT_LEASE)
 
     # -- one batch -----------------------------------------------------------------------------
     def run_batch(self, connection: str, adapter: CrmAdapter, worker: str, limit: int = 100) -> BatchReport:
         report = BatchReport()
         now = self.clock()
         with self.db.session() as session:
-            rows = inbox.claim(session, worker, limit, now, connection=connection)
+            rows = inbox.claim(session, worker, limit, now, lease=self.lease, connection=connection)
             claimed = [(row.id, row.lead_id, dict(row.payload or {}), row.received_at) for row in rows]
         report.claimed = len(claimed)
         if not claimed:
             return report
+        with self._heartbeat(worker, [inbox_id for inbox_id, _, _, _ in claimed]):
+            self._route(connection, adapter, claimed, now, report)
+        return report
+
+    @contextmanager
+    def _heartbeat(self, worker: str, inbox_ids: list[int]) -> Iterator[None]:
+        """While this batch runs, renew its claim every third of the lease: a living worker
+        keeps its rows however long the CRM takes; a dead one loses them after one lease."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self.lease.total_seconds() / 3):
+                try:
+                    with self.db.session() as session:
+                        inbox.renew(session, worker, inbox_ids, self.clock())
+                except Exception:  # noqa: BLE001 — a missed beat only shortens the claim
+                    log.warning("could not renew the claim of %d inbox row(s)", len(inbox_ids), exc_info=True)
+
+        thread = threading.Thread(target=beat, name=f"lease-{worker}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+
+    def _route(self, connection: str, adapter: CrmAdapter, claimed: list, now: datetime,
+               report: BatchReport) -> None:
         try:
             active = self.configs.current()
         except RoutingConfigMissing as exc:
             self._hold(connection, claimed, now, str(exc), now + WAITING_RETRY, report)
-            return report
+            return
         try:
             records, unreadable = self._read(adapter, [lead_id for _, lead_id, _, _ in claimed])
             domains = {r.lead.domain for r in records.values() if r.lead.domain}
@@ -94,7 +127,7 @@ class Pipeline:
             accounts = adapter.read_accounts(domains) if domains and wants_accounts else {}
         except CrmError as exc:
             self._hold(connection, claimed, now, f"CRM read failed: {exc}", now + write_retry_delay(1, exc), report)
-            return report
+            return
         account_reps = {domain: rep for domain, match in accounts.items()
                         if match.owner_id and (rep := active.config.rep_for_owner(adapter.kind, match.owner_id))}
 
@@ -157,7 +190,6 @@ class Pipeline:
             state.flush()
         if to_write:
             self._write(adapter, to_write, report, active.config)
-        return report
 
     # -- helpers -------------------------------------------------------------------------------
     @staticmethod

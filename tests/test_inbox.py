@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 
-from connector.inbox import IncomingLead, claim, complete, enqueue, pending_count, release
+from connector.inbox import IncomingLead, claim, complete, enqueue, pending_count, release, renew
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 
@@ -52,9 +52,23 @@ def test_a_dead_workers_claim_expires_and_the_row_is_claimed_again(database):
     with database.session() as session:
         assert len(claim(session, "crashed", 10, NOW)) == 1
     with database.session() as session:
-        assert claim(session, "w2", 10, NOW + timedelta(minutes=1)) == []
-        (row,) = claim(session, "w2", 10, NOW + timedelta(minutes=6))
+        assert claim(session, "w2", 10, NOW + timedelta(seconds=20)) == []
+        (row,) = claim(session, "w2", 10, NOW + timedelta(seconds=31))  # the 30 s default lease
         assert row.claimed_by == "w2" and row.attempts == 2
+
+
+def test_a_renewed_claim_is_kept_and_only_its_holder_renews_it(database):
+    with database.session() as session:
+        enqueue(session, "hs", [IncomingLead("1", "poll")], NOW)
+    with database.session() as session:
+        (row,) = claim(session, "alive", 10, NOW)
+    with database.session() as session:
+        assert renew(session, "alive", [row.id], NOW + timedelta(seconds=25)) == 1
+        assert renew(session, "someone-else", [row.id], NOW + timedelta(seconds=25)) == 0
+    with database.session() as session:
+        assert claim(session, "w2", 10, NOW + timedelta(seconds=50)) == []   # 25 s after the beat
+        (row,) = claim(session, "w2", 10, NOW + timedelta(seconds=56))
+        assert row.claimed_by == "w2"
 
 
 def test_done_rows_come_back_only_when_requeued(database):

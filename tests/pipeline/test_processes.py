@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -101,10 +102,38 @@ def test_a_worker_killed_mid_batch_leaves_its_leads_to_be_routed_once(postgres_r
         worker.wait(10)
     routed.crm.sandbox.faults.remove(slow_write.id)
     assert routed.drain().claimed == 0  # the dead worker's claim still holds
-    routed.clock.advance(minutes=6)  # its lease runs out
+    routed.clock.advance(seconds=31)  # its lease (LEADROUTER_CLAIM_LEASE_SECONDS, 30) runs out
     routed.drain()
     assignments = routed.assignments()
     assert sorted(a.lead_id for a in assignments) == sorted(ids)  # one each: decided once
     assert {a.status for a in assignments} == {LeadStatus.WRITTEN.value}
     for a in assignments:
         assert owner_in_crm(routed, "hubspot", a.lead_id) == a.owner_crm_id
+
+
+@pytest.mark.slow
+def test_a_living_worker_keeps_its_claim_past_the_lease_while_the_crm_is_slow(postgres_routed):
+    """The heartbeat: a write that takes longer than the lease does not hand the lead to another
+    worker while the first one is alive (no double decision, no double write)."""
+    routed = postgres_routed
+    ids = routed.create_leads("hubspot", 3)
+    routed.wait_for_inbox(3)
+    jobs_lease = timedelta(seconds=3)
+    routed.app.extensions["leadrouter.runtime"].pipeline.lease = jobs_lease
+    slow_write = routed.crm.sandbox.faults.add_latency(6000, vendor="hubspot", method="POST",
+                                                       path="/crm/v3/objects/contacts/batch/update")
+    worker = subprocess.Popen([sys.executable, "app.py", "worker", "--once"], cwd=ROOT,
+                              env={**worker_env(routed), "LEADROUTER_CLAIM_LEASE_SECONDS": "3"},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: any(a.status == "decided" for a in routed.assignments()), 60, "a decided lead")
+        time.sleep(4.5)  # past the 3 s lease, still inside the 6 s write
+        assert worker.poll() is None
+        assert routed.drain().claimed == 0  # the heartbeat kept the claim
+    finally:
+        out, err = worker.communicate(timeout=60)
+        routed.crm.sandbox.faults.remove(slow_write.id)
+    assert worker.returncode == 0, err
+    assignments = routed.assignments()
+    assert sorted(a.lead_id for a in assignments) == sorted(ids)
+    assert {a.status for a in assignments} == {LeadStatus.WRITTEN.value}
