@@ -15,6 +15,10 @@ from typing import Any, Mapping, Protocol
 # How many bucket keys per kind a rep keeps (older ones can no longer be "now").
 _KEEP = {"h": 48, "d": 14, "w": 6}
 _PRUNE_AT = 2 * sum(_KEEP.values())
+# Assignments applied one after another are ordered even when decided at the same instant (every
+# lead of a batch shares one ``now``): each later one is stamped at least this much after the
+# latest, so "least recently assigned" ties rotate within a batch instead of falling to list order.
+_TICK = 1e-5  # seconds; datetime keeps microseconds, so the order survives the database
 
 
 @dataclass(slots=True)
@@ -92,6 +96,15 @@ class InMemoryState:
         self.reps: dict[str, RepState] = {}
         self.rotations: dict[str, str] = {}
         self.credit_maps: dict[str, dict[str, int]] = {}
+        self._latest: float | None = None  # newest last_assigned applied (computed on first use)
+
+    def _stamp(self, at: float) -> float:
+        if self._latest is None:
+            self._latest = max((r.last_assigned for r in self.reps.values() if r.last_assigned is not None),
+                               default=float("-inf"))
+        stamp = at if at > self._latest else self._latest + _TICK
+        self._latest = stamp
+        return stamp
 
     def rep(self, rep_id: str) -> RepState | None:
         return self.reps.get(rep_id)
@@ -111,8 +124,8 @@ class InMemoryState:
             if rs is None:
                 rs = self.reps[rid] = RepState()
             rs.open = max(0, rs.open + d.open)
-            if d.last_assigned is not None and (rs.last_assigned is None or d.last_assigned > rs.last_assigned):
-                rs.last_assigned = d.last_assigned
+            if d.last_assigned is not None:
+                rs.last_assigned = self._stamp(d.last_assigned)
             fresh = False
             for key in d.counts:
                 n = rs.counts.get(key)

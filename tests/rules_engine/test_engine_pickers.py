@@ -79,6 +79,22 @@ def test_least_loaded_ties_go_to_list_order():
     assert route(team_config("x", "y", pick="least_loaded")).owner == "x"
 
 
+def test_least_loaded_ties_rotate_within_a_batch_decided_at_one_instant():
+    # A worker decides a whole batch with one `now`; loads even out again between batches (leads
+    # closed). Ties must rotate across batches, not fall to list order every time.
+    cfg = load_config(team_config("a", "b", "c", pick="least_loaded"))
+    state, got = InMemoryState(), {"a": 0, "b": 0, "c": 0}
+    for batch in range(3):
+        now = utc(2026, 3, 4, 15, batch)
+        for n in range(4):
+            decision = decide(Lead.from_dict({"id": f"L{batch}-{n}"}), cfg, state, now)
+            state.apply(decision.state_changes)
+            got[decision.owner] += 1
+        for rs in state.reps.values():
+            rs.open = 0  # the batch's leads were worked and closed
+    assert got == {"a": 4, "b": 4, "c": 4}
+
+
 def test_top_performer_uses_smoothed_conversion_so_one_lucky_win_does_not_win():
     state = InMemoryState.from_dict({"reps": {"lucky": {"converted": 1, "outcomes": 1},
                                               "steady": {"converted": 40, "outcomes": 60},
