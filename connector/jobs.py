@@ -20,6 +20,7 @@ from sqlalchemy import select
 from adapters import CrmError
 from connector.db import get_db
 from connector.inbox import IncomingLead, enqueue
+from connector.inbox import _insert as dialect_insert
 from connector.models import Connection, Rep
 from connector.pipeline import BatchReport, Pipeline
 from connector.routing import RoutingConfigMissing
@@ -100,9 +101,12 @@ def work_forever(app: Flask, stop: threading.Event, idle_seconds: float = 1.0) -
 def _connection_row(session, name: str, kind: str) -> Connection:
     row = session.scalars(select(Connection).where(Connection.name == name).with_for_update()).first()
     if row is None:  # connections from the environment get a row to keep their cursor in
-        row = Connection(name=name, kind=kind, settings={"source": "environment"})
-        session.add(row)
-        session.flush()
+        # Two jobs (or nodes) may create it at once: INSERT … ON CONFLICT DO NOTHING lets the
+        # second wait for the first and skip, then both lock the one row.
+        session.execute(dialect_insert(session)(Connection)
+                        .values(name=name, kind=kind, settings={"source": "environment"})
+                        .on_conflict_do_nothing(index_elements=["name"]))
+        row = session.scalars(select(Connection).where(Connection.name == name).with_for_update()).one()
     return row
 
 
@@ -158,9 +162,11 @@ def sync_roster(app: Flask, name: str) -> dict[str, bool]:
             if owner_id is None and user is None:
                 continue  # not linked to this CRM: its users say nothing about this rep
             row = session.get(Rep, rep.id)
-            if row is None:
-                row = Rep(id=rep.id, name=rep.name or rep.id, email=rep.email, active=True)
-                session.add(row)
+            if row is None:  # ON CONFLICT DO NOTHING: a sync of another CRM may create it too
+                session.execute(dialect_insert(session)(Rep)
+                                .values(id=rep.id, name=rep.name or rep.id, email=rep.email, active=True)
+                                .on_conflict_do_nothing(index_elements=["id"]))
+                row = session.get(Rep, rep.id, with_for_update=True)
             crm_active = {**(row.profile or {}).get("crm_active", {}), adapter.kind: bool(user and user.active)}
             row.profile = {**(row.profile or {}), "crm_active": crm_active}
             active = all(crm_active.values())
