@@ -116,11 +116,14 @@ def _rule_errors(errors: dict[str, list[str]], index: int) -> dict[str, list[str
 
 def save_rule(db: Database, index: int | None, rule: dict[str, Any], *, actor: str,
               base_version: int | None = None) -> int:
-    """Replace rule ``index`` (or append when None) and save a new version."""
+    """Replace rule ``index`` (or append when None) and save a new version; saving a rule
+    unchanged is a no-op (no new version, the active number is returned)."""
     number, data = active(db)
     rules = list(data.get("rules") or [])
     if index is not None and not 0 <= index < len(rules):
         raise NotFound(f"no rule number {index + 1}")
+    if index is not None and rules[index] == rule and number is not None:
+        return number
     position = len(rules) if index is None else index
     old_name = rules[index].get("name") if index is not None else None
     rules[position:position + (index is not None)] = [rule]

@@ -4,6 +4,11 @@ The form is deliberately flat: a match mode (all / any) over rows of {field, ope
 A rule whose condition nests groups is shown as YAML and edited as YAML, so nothing the engine
 accepts is lost by the editor. Values are typed by the operator's arity and the field's type,
 both read from the engine's vocabulary.
+
+The form edits only some of a rule's keys (``FORM_KEYS``); every other key (``notify``, ``sla``,
+and any the engine adds later) is kept from the stored rule as it is. A form key the person did
+not change keeps its stored spelling too (``to: team:west`` stays a string, an explicit
+``pick: round_robin`` stays), so saving an unchanged rule stores exactly the same rule.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from functools import lru_cache
 from typing import Any
 
 import yaml
+from werkzeug.datastructures import MultiDict
 
 from rules_engine import describe_vocabulary
 
 BLANK_ROWS = 2
+FORM_KEYS = ("name", "description", "enabled", "when", "assign", "to", "pick", "on_empty", "require")
 _COND_PATH = re.compile(r"^when\.(?:all|any)\[(\d+)\](?:\.(\w+))?")
 
 
@@ -98,9 +105,53 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def form_to_rule(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def kept_keys(rule: dict[str, Any] | None) -> dict[str, Any]:
+    """The keys of a stored rule that the form does not edit: shown on the page, kept on save."""
+    return {key: value for key, value in (rule or {}).items() if key not in FORM_KEYS}
+
+
+def posted_fields(form: dict[str, Any]) -> MultiDict:
+    """What a browser posts for the editor rendered from ``form`` (``rule_to_form``'s output):
+    the reference a post is compared with, to tell which keys the person changed."""
+    fields: list[tuple[str, str]] = [("name", form["name"]), ("description", form["description"] or "")]
+    if form["enabled"]:
+        fields.append(("enabled", "1"))
+    if form["nested"] is not None:
+        fields.append(("nested", form["nested"]))
+    else:
+        fields.append(("mode", form["mode"]))
+        for row in form["rows"]:
+            fields += [("cond_field", row["field"]), ("cond_op", row["op"]), ("cond_value", row["value"])]
+    if form["assign"]:
+        fields.append(("assign", "account_owner"))
+    fields += [("to", form["to"]), ("pick", form["pick"]), ("on_empty", form["on_empty"])]
+    if form["territory"]:
+        fields.append(("territory", "1"))
+    fields.append(("skills", form["skills"]))
+    return MultiDict(fields)
+
+
+def form_to_rule(form: Any, base: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The rule data from a posted form (``request.form``), and the form's own errors (things the
-    engine cannot see, like a nested condition that is not YAML)."""
+    engine cannot see, like a nested condition that is not YAML). With ``base`` (the stored rule
+    being edited), keys the form does not edit are kept, and so is every form key left unchanged."""
+    rule, errors = _from_form(form)
+    if base is None:
+        return rule, errors
+    reference, _ = _from_form(posted_fields(rule_to_form(base)))
+    merged: dict[str, Any] = {}
+    for key in [*base, *(k for k in rule if k not in base)]:
+        if key not in FORM_KEYS:
+            merged[key] = base[key]
+        elif rule.get(key) == reference.get(key):
+            if key in base:
+                merged[key] = base[key]
+        elif key in rule:
+            merged[key] = rule[key]
+    return merged, errors
+
+
+def _from_form(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     rule: dict[str, Any] = {"name": form.get("name", "").strip()}
     if form.get("description", "").strip():

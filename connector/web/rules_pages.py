@@ -38,7 +38,7 @@ def _editor(index: int | None):
         return render_template("web/error.html", status=404, message=f"There is no rule number {index + 1}."), 404
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        rule, errors = rule_form.form_to_rule(request.form)
+        rule, errors = rule_form.form_to_rule(request.form, rules[index] if index is not None else None)
         if not errors:
             try:
                 saved = rules_service.save_rule(db, index, rule, actor=current_user.email,
@@ -48,15 +48,20 @@ def _editor(index: int | None):
             except ServiceError as exc:
                 errors = {"": [str(exc)]}
             else:
-                flash(f"Saved rule {rule['name']} as version {saved}; it routes new leads from now on.", "ok")
+                if saved == number:
+                    flash(f"Nothing changed: rule {rule['name']} is as it was (version {saved}).", "ok")
+                else:
+                    flash(f"Saved rule {rule['name']} as version {saved}; it routes new leads from now on.", "ok")
                 return redirect(url_for("web_rules.index"))
         form = rule_form.rule_to_form(rule)
         if request.form.get("nested") is not None:
             form["nested"] = request.form.get("nested")
     else:
         form = rule_form.rule_to_form(rules[index] if index is not None else None)
+    kept = rule_form.kept_keys(rules[index] if index is not None else None)
     return render_template("web/rule_edit.html", form=form, index=index, errors=errors, version=number,
-                           vocab=rule_form.vocabulary(), targets=_targets(data)), (422 if errors else 200)
+                           vocab=rule_form.vocabulary(), targets=_targets(data),
+                           kept=rules_service.to_text(kept) if kept else None), (422 if errors else 200)
 
 
 @bp.route("/new", methods=["GET", "POST"])

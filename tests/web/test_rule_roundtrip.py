@@ -1,0 +1,104 @@
+"""Saving a rule unchanged through the editor is a no-op, for every documented config example.
+
+Every ```yaml block of README.md and docs/*.md that is a routing config (or a part of one, laid
+over the complete example) or a rule is stored, then each of its rules is opened in the editor
+and posted back exactly as a browser would submit the rendered form (lxml's form values), by a
+signed-in user with the page's CSRF token. The stored config must equal the original, with no
+new version. Then one field is changed and every other key (notify, sla, …) must survive.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import lxml.html
+import pytest
+import yaml
+
+from connector import routing_store
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.S | re.M)
+
+
+def _documented_blocks() -> list[tuple[str, str]]:
+    blocks = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        for match in BLOCK.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            blocks.append((f"{path.relative_to(ROOT)}:{line}", match.group(1)))
+    return blocks
+
+
+def _valid(data) -> bool:
+    return isinstance(data, dict) and not routing_store.validate_text(yaml.safe_dump(data))
+
+
+def _configs() -> list[tuple[str, dict]]:
+    """(where, config) per documented block that is a routing config or a rule."""
+    blocks = [(where, yaml.safe_load(text)) for where, text in _documented_blocks()]
+    complete = next(data for _, data in blocks if _valid(data) and data.get("rules"))
+    out = []
+    for where, data in blocks:
+        if isinstance(data, list) and data and all(isinstance(r, dict) and "name" in r for r in data):
+            data = {**complete, "rules": [*complete["rules"], *data]}
+        elif isinstance(data, dict) and "name" in data and "rules" not in data:
+            data = {**complete, "rules": [*complete["rules"], data]}
+        elif isinstance(data, dict) and ("rules" in data or "reps" in data):
+            if not _valid(data):
+                data = {**complete, **data}  # a part of a config (teams, notify, sla, …) over the example
+        else:
+            continue
+        assert _valid(data), f"{where}: the documented example is not a valid routing config"
+        out.append((where, data))
+    return out
+
+
+CONFIGS = _configs()
+
+
+def test_the_documentation_has_config_examples_with_notify_and_sla():
+    assert len(CONFIGS) >= 2
+    rules = [rule for _, config in CONFIGS for rule in config["rules"]]
+    assert any("notify" in rule for rule in rules) and any("sla" in rule for rule in rules)
+
+
+def _browser_post(client, path: str, change=None):
+    """GET the editor, submit its form as a browser would (optionally changing fields)."""
+    page = client.get(path)
+    assert page.status_code == 200, path
+    form = lxml.html.fromstring(page.get_data(as_text=True)).get_element_by_id("rule-editor")
+    fields = {}
+    for name, value in form.form_values():
+        fields.setdefault(name, []).append(value)
+    if change:
+        fields.update(change)
+    return client.post(path, data=fields)
+
+
+@pytest.mark.parametrize("where,config", CONFIGS, ids=[where for where, _ in CONFIGS])
+def test_saving_every_documented_rule_unchanged_stores_the_same_config(manager_client, db, where, config):
+    text = yaml.safe_dump(config, sort_keys=False)
+    number = routing_store.save_version(db, text, actor="test")
+    for index, rule in enumerate(config["rules"]):
+        response = _browser_post(manager_client, f"/settings/rules/{index}/edit")
+        assert response.status_code == 302, (rule["name"], response.get_data(as_text=True))
+        follow = manager_client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Nothing changed" in follow, rule["name"]
+    stored = routing_store.get_version(db)
+    assert yaml.safe_load(stored.body) == config
+    assert stored.version == number
+
+
+def test_changing_one_field_keeps_the_rules_notify_and_sla(manager_client, db):
+    where, config = next((w, c) for w, c in CONFIGS if any("sla" in r and "notify" in r for r in c["rules"]))
+    index, rule = next((i, r) for i, r in enumerate(config["rules"]) if "sla" in r and "notify" in r)
+    routing_store.save_version(db, yaml.safe_dump(config, sort_keys=False), actor="test")
+    page = manager_client.get(f"/settings/rules/{index}/edit").get_data(as_text=True)
+    assert "Also in this rule" in page and "escalate" in page  # the kept keys are shown
+    response = _browser_post(manager_client, f"/settings/rules/{index}/edit", {"pick": ["least_loaded"]})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    saved = yaml.safe_load(routing_store.get_version(db).body)["rules"][index]
+    assert saved == {**rule, "pick": "least_loaded"}
