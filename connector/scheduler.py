@@ -82,9 +82,10 @@ class Scheduler:
         self._scheduler.start()
         log.info("scheduler started with %d job(s): %s", len(self.jobs), ", ".join(self.jobs) or "none yet")
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop ticking; ``wait``: also let a job that is running finish."""
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.shutdown(wait=wait)
             self._scheduler = None
 
     @property

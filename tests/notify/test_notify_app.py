@@ -3,27 +3,55 @@ the notifiers that are configured, and its jobs do the work."""
 
 from __future__ import annotations
 
+import logging
+import time
+
+import pytest
+
 from connector import scheduler
-from tests.notify.conftest import build_app
+from tests.notify.conftest import _kit, build_app
 
 
-def test_the_jobs_are_registered_and_the_outbox_job_sends(kit):
-    jobs = scheduler.get_scheduler(kit.app).jobs
-    assert {"notify.outbox", "notify.sla", "notify.digest"} <= set(jobs)
-    assert jobs["notify.sla"].run_once_cluster_wide and not jobs["notify.outbox"].run_once_cluster_wide
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def scheduled(sqlite_url, tmp_path, slack_sandbox, sandbox, caplog):
+    """The kit with the real scheduler running its registered jobs (as `run` and `worker` do)."""
+    made = _kit(sqlite_url, tmp_path, slack_sandbox, sandbox, LEADROUTER_SLA_CHECK_SECONDS=1)
+    sched = scheduler.get_scheduler(made.app)
+    caplog.set_level(logging.INFO, logger="connector.scheduler")
+    yield made, sched
+    sched.shutdown(wait=True)
+    failed = [r.getMessage() for r in caplog.records if r.name == "connector.scheduler" and r.levelno >= logging.ERROR]
+    assert failed == []  # no job may fail on its tick (the jobs once crashed on every tick)
+    made.app.extensions["leadrouter.db"].dispose()
+
+
+def test_the_jobs_are_registered_and_the_scheduler_runs_the_outbox(scheduled):
+    kit, sched = scheduled
+    assert {"notify.outbox", "notify.sla", "notify.digest"} <= set(sched.jobs)
+    assert sched.jobs["notify.sla"].run_once_cluster_wide and not sched.jobs["notify.outbox"].run_once_cluster_wide
     kit.written("maya", rule="quiet")
-    with kit.app.app_context():
-        jobs["notify.outbox"].func(kit.app)
-    assert [m["message"]["text"] for m in kit.messages()] == ["New lead for you: Zoë Novak (Novak Robotics)"]
+    sched.start()
+    texts = _wait_for(lambda: [m["message"]["text"] for m in kit.messages()], 15, "the outbox job to send")
+    assert texts == ["New lead for you: Zoë Novak (Novak Robotics)"]
 
 
-def test_the_sla_job_walks_the_ladder(kit):
+def test_the_scheduler_walks_the_sla_ladder(scheduled):
+    kit, sched = scheduled
     kit.written("maya")
     kit.advance(16)
-    with kit.app.app_context():
-        scheduler.get_scheduler(kit.app).jobs["notify.sla"].func(kit.app)
-        scheduler.get_scheduler(kit.app).jobs["notify.outbox"].func(kit.app)
-    assert any(m["message"]["text"].startswith("Reminder:") for m in kit.messages())
+    sched.start()
+    _wait_for(lambda: any(m["message"]["text"].startswith("Reminder:") for m in kit.messages()), 20,
+              "the SLA job's reminder, sent by the outbox job")
 
 
 def test_without_slack_or_smtp_settings_there_are_no_notifiers_and_actions_are_refused(tmp_path, sqlite_url,
