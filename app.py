@@ -179,6 +179,16 @@ def web_command(host: str, port: int, workers: int, threads: int) -> None:
     if app.config["LEADROUTER_SETTINGS"].database_url.startswith("sqlite") and workers > 1:
         log.warning("several web processes on SQLite queue on its single write lock; use PostgreSQL")
 
+    def after_fork(_server, _worker) -> None:
+        # Nothing made before the fork may be shared by processes (SQLAlchemy, "Using Connection
+        # Pools with Multiprocessing"): the worker drops the master's pooled connections without
+        # closing them (they are the master's), and the CRM adapters' HTTP sessions.
+        db_room.get_db(app).engine.dispose(close=False)
+        app.extensions["leadrouter.connections"].close()
+        notify = app.extensions.get("leadrouter.notify")
+        for notifier in (notify.notifiers.values() if notify else ()):
+            notifier.close()
+
     class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
@@ -186,10 +196,12 @@ def web_command(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)
+            self.cfg.set("post_fork", after_fork)
 
         def load(self):
             return app
 
+    db_room.get_db(app).dispose()   # the master serves nothing: it keeps no database connection to share
     _Server().run()
 
 

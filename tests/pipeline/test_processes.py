@@ -137,3 +137,96 @@ def test_a_living_worker_keeps_its_claim_past_the_lease_while_the_crm_is_slow(po
     assignments = routed.assignments()
     assert sorted(a.lead_id for a in assignments) == sorted(ids)
     assert {a.status for a in assignments} == {LeadStatus.WRITTEN.value}
+
+
+# -- the web server under gunicorn ----------------------------------------------------------------
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_web(routed, workers: int = 3, **env: str) -> tuple[subprocess.Popen, str]:
+    """``python app.py web --workers N`` on a free port, pointed at the routed test's database and
+    sandbox; returns once /healthz answers."""
+    import requests
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([sys.executable, "app.py", "web", "--port", str(port), "--workers", str(workers)],
+                               cwd=ROOT, env={**worker_env(routed), "LEADROUTER_BASE_URL": url, **env},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"web exited {process.returncode}: {process.stdout.read()}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError("gunicorn did not answer /healthz within 30 s")
+
+
+def stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    try:
+        out, _ = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, _ = process.communicate()
+    return out or ""
+
+
+def signed_hubspot_events(url: str, secret: str, contact_ids: list[str], first_event: int) -> tuple[bytes, dict]:
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    now_ms = int(time.time() * 1000)
+    body = json.dumps([{"eventId": first_event + n, "subscriptionId": 1, "portalId": 7, "appId": 9,
+                        "occurredAt": now_ms, "subscriptionType": "contact.creation", "attemptNumber": 0,
+                        "objectId": int(cid), "changeFlag": "CREATED"} for n, cid in enumerate(contact_ids)]).encode()
+    stamp = str(now_ms)
+    source = b"POST" + f"{url}/webhooks/hubspot/hubspot".encode() + body + stamp.encode()
+    signature = base64.b64encode(hmac.new(secret.encode(), source, hashlib.sha256).digest()).decode()
+    return body, {"X-HubSpot-Signature-v3": signature, "X-HubSpot-Request-Timestamp": stamp,
+                  "Content-Type": "application/json"}
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_never_share_a_database_connection(postgres_routed):
+    """`python app.py web --workers 3` on PostgreSQL: the pool is created anew in each worker
+    after the fork, so the first concurrent webhooks all answer 2xx (no EMPTY_QUERY, no
+    "can't change 'autocommit' now")."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from connector.models import InboxEvent
+
+    routed = postgres_routed
+    routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)   # only our requests
+    contacts = create_contacts(routed, 60)
+    assert routed.count(InboxEvent) == 0
+    process, url = start_web(routed, workers=3)
+    try:
+        secret = routed.app.config["LEADROUTER_SETTINGS"].hubspot_app_secret.get_secret_value()
+        requests_ = [signed_hubspot_events(url, secret, contacts[n:n + 2], 900_000 + n) for n in range(0, 60, 2)]
+
+        def post(item):
+            body, headers = item
+            return requests.post(f"{url}/webhooks/hubspot/hubspot", data=body, headers=headers, timeout=30)
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            statuses = [r.status_code for r in pool.map(post, requests_)]
+    finally:
+        output = stop(process)
+    assert statuses and all(200 <= s < 300 for s in statuses), (statuses, output[-3000:])
+    assert "Traceback" not in output, output[-3000:]
+    assert routed.count(InboxEvent) == 60   # every lead stored once
