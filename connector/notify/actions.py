@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
+import re
 from datetime import datetime
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
+from urllib.parse import parse_qs
 
-from flask import Blueprint, abort, current_app, render_template_string, request
+from flask import Blueprint, abort, current_app, jsonify, render_template_string, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,24 +28,89 @@ from connector.db import get_db
 from connector.models import Assignment, Notification
 from connector.notify import blocks, lifecycle, pause
 from connector.notify.base import Kind, NotifyError, NotifyEvent
+from webhooks.limits import DoorError, read_body
 
 log = logging.getLogger(__name__)
 bp = Blueprint("notify_actions", __name__)
 bp.login_exempt = True  # type: ignore[attr-defined] — read by the settings page's login/CSRF guard
 
+
+@bp.errorhandler(DoorError)
+def _door_error(exc: DoorError):
+    return jsonify(error=exc.message), exc.status
+
 MAX_SKEW_S = 5 * 60
 ACCEPT_LINK_MAX_AGE_S = 7 * 24 * 3600
 
 
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")          # unix seconds: digits, bounded before int()
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+_ASSIGNMENT_ID = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits only ("²".isdigit() is True)
+FORM = "application/x-www-form-urlencoded"
+
+
 def verify_signature(secret: str, timestamp: str | None, signature: str | None, body: bytes, now: datetime) -> bool:
+    """Slack's v0 signature; header values are checked (ASCII, documented form, bounded) first
+    and compared as bytes, so no header makes this raise."""
+    if not timestamp or not signature or not timestamp.isascii() or not signature.isascii():
+        return False
+    if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+        return False
+    stamp = int(timestamp)
+    if abs(now.timestamp() - stamp) > MAX_SKEW_S:
+        return False
+    expected = b"v0=" + hmac.new(secret.encode(), b"v0:%d:" % stamp + body, hashlib.sha256).hexdigest().encode()
+    return hmac.compare_digest(expected, signature.encode("ascii"))
+
+
+# -- the interactivity payload, as Slack documents it (block_actions) -----------------------------
+Short = Annotated[StrictStr, Field(max_length=255)]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")  # Slack sends many more fields; these are the ones read
+
+
+class SlackUser(_Open):
+    id: Short | None = None
+
+
+class SlackContainer(_Open):
+    channel_id: Short | None = None
+    message_ts: Short | None = None
+
+
+class SlackAction(_Open):
+    action_id: Short
+    value: Annotated[StrictStr, Field(max_length=2000)] | None = None  # a button's value: <= 2000 chars
+
+
+class SlackPayload(_Open):
+    type: Short
+    user: SlackUser | None = None
+    container: SlackContainer | None = None
+    actions: Annotated[list[SlackAction], Field(max_length=25)] = []
+
+
+def _payload(body: bytes) -> SlackPayload:
+    """The form's one ``payload`` field, validated (depth-bounded JSON parse); else DoorError 400."""
     try:
-        stamp = int(timestamp or "")
-    except ValueError:
-        return False
-    if abs(now.timestamp() - stamp) > MAX_SKEW_S or not signature:
-        return False
-    expected = "v0=" + hmac.new(secret.encode(), b"v0:%d:" % stamp + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+        form = parse_qs(body.decode("ascii"), strict_parsing=True, max_num_fields=20) if body else {}
+    except (UnicodeDecodeError, ValueError):
+        raise DoorError(400, "body is not a URL-encoded form") from None
+    values = form.get("payload") or []
+    if len(values) != 1:
+        raise DoorError(400, "the form needs exactly one payload field")
+    try:
+        return SlackPayload.model_validate_json(values[0])
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}"
+                          for e in exc.errors(include_url=False, include_input=False)[:3])
+        raise DoorError(400, f"not a Slack interactivity payload: {where}") from None
+
+
+def assignment_id(value: str | None) -> int | None:
+    return int(value) if value is not None and _ASSIGNMENT_ID.fullmatch(value) else None
 
 
 def _runtime():
@@ -68,8 +135,8 @@ Replacement = tuple[str, list[dict]]  # the clicked message's new text and block
 
 def _lead_action(name: str) -> Callable[[Session, dict, dict, datetime], Replacement | None]:
     def handle(session: Session, action: dict, payload: dict, now: datetime) -> Replacement | None:
-        value = str(action.get("value") or "")
-        assignment = session.get(Assignment, int(value)) if value.isdigit() else None
+        number = assignment_id(action.get("value"))
+        assignment = session.get(Assignment, number) if number is not None else None
         container = payload.get("container") or {}
         row = assignment and _clicked_row(session, (Kind.ASSIGNED, Kind.REMINDER), container,
                                           assignment_id=assignment.id)
@@ -107,25 +174,27 @@ ACTIONS = {blocks.ACCEPT: _lead_action("accept"), blocks.PASS: _lead_action("pas
 @bp.post("/slack/actions")
 def slack_actions():
     runtime = _runtime()
-    body = request.get_data(cache=True)  # the raw bytes, before the form is parsed: they are what was signed
+    body = read_body()  # the raw bytes, size enforced on the stream: they are what was signed
     if not runtime.signing_secret or not verify_signature(
             runtime.signing_secret, request.headers.get("X-Slack-Request-Timestamp"),
             request.headers.get("X-Slack-Signature"), body, runtime.clock()):
         return {"error": "invalid signature"}, 401
-    try:
-        payload = json.loads(request.form["payload"])
-        action = payload["actions"][0]
-        if not isinstance(action, dict):
-            raise TypeError("an action is an object")
-    except (KeyError, IndexError, TypeError, ValueError):
-        return {"error": "not a block_actions payload"}, 400
-    handler = ACTIONS.get(action.get("action_id"))
-    if payload.get("type") != "block_actions" or handler is None:
+    if request.mimetype != FORM:
+        return {"error": f"content type must be {FORM}"}, 415
+    payload = _payload(body)
+    if payload.type != "block_actions":
+        return "", 200  # other interactions are not ours: acknowledged, nothing done
+    if not payload.actions:
+        return {"error": "a block_actions payload needs an action"}, 400
+    action = payload.actions[0]
+    handler = ACTIONS.get(action.action_id)
+    if handler is None:
         return "", 200
+    data = payload.model_dump()
     with get_db().session() as session:
-        outcome = handler(session, action, payload, runtime.clock())
+        outcome = handler(session, action.model_dump(), data, runtime.clock())
     if outcome is not None and runtime.notifiers.get("slack") is not None:
-        container = payload.get("container") or {}
+        container = data.get("container") or {}
         text, new_blocks = outcome
         try:  # in place: the rep's message now says what happened instead of offering buttons
             runtime.notifiers["slack"].update(container["channel_id"], container["message_ts"], text, new_blocks)
@@ -143,26 +212,35 @@ def accept_token(secret_key: str, assignment_id: int, rep_id: str | None) -> str
     return URLSafeTimedSerializer(secret_key, salt="leadrouter.notify.accept").dumps([assignment_id, rep_id])
 
 
-PAGE = """<!doctype html><title>Accept lead</title><body style="font-family: sans-serif">
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Accept lead</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="{{ url_for('web.static', filename='notify.css') }}"></head>
+<body class="notify-page"><main>
 <p>{{ message }}</p>
-{% if form %}<form method="post"><button type="submit">Accept this lead</button></form>{% endif %}</body>"""
+{% if form %}<form method="post"><button type="submit">Accept this lead</button></form>{% endif %}
+</main></body></html>"""
 
 
 @bp.route("/notify/accept/<token>", methods=["GET", "POST"])
 def accept_link(token: str):
-    """GET shows a button, POST accepts: mail scanners follow links, they do not submit forms."""
+    """GET shows a button, POST accepts: mail scanners follow links, they do not submit forms.
+    The transaction is committed before the page is rendered: rendering may load the signed-in
+    user (Flask-Login's template context), which must not wait on our own write lock."""
     try:
         assignment_id, rep_id = _serializer().loads(token, max_age=ACCEPT_LINK_MAX_AGE_S)
     except BadSignature:
         abort(404)
     now = _runtime().clock()
     with get_db().session() as session:
-        assignment = session.get(Assignment, assignment_id)
+        assignment = session.get(Assignment, assignment_id) if isinstance(assignment_id, int) else None
         if assignment is None or assignment.rep_id != rep_id or not lifecycle.is_current(session, assignment):
-            return render_template_string(PAGE, message="This lead is no longer yours to accept.", form=False), 410
-        if request.method == "GET":
+            message, form, status = "This lead is no longer yours to accept.", False, 410
+        elif request.method == "GET":
             done = assignment.accepted_at is not None
-            return render_template_string(PAGE, form=not done, message="Already accepted." if done else
-                                          f"Lead {assignment.lead_summary.get('name') or assignment.lead_id}")
-        lifecycle.accept(session, assignment, now, via="email", by=rep_id)
-    return render_template_string(PAGE, message="Accepted: the SLA clock has stopped.", form=False)
+            message = "Already accepted." if done else \
+                f"Lead {assignment.lead_summary.get('name') or assignment.lead_id}"
+            form, status = not done, 200
+        else:
+            lifecycle.accept(session, assignment, now, via="email", by=rep_id)
+            message, form, status = "Accepted: the SLA clock has stopped.", False, 200
+    return render_template_string(PAGE, message=message, form=form), status

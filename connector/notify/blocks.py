@@ -1,5 +1,8 @@
 """Slack Block Kit messages, one builder per kind (a table, not if/elif), plus the in-place
-update shown after Accept / Pass. Texts are mrkdwn: &, < and > are escaped (Slack's rules)."""
+update shown after Accept / Pass. Texts are mrkdwn: every value that comes from data (lead
+fields, names, numbers, URLs) goes through ``esc`` (&, < and > as HTML entities, Slack's rules
+for text objects and the top-level ``text``, which ``slack.py`` escapes as a whole), so no lead
+field can add a mention (``<!channel>``) or a link. The ``plain_text`` objects here are fixed labels."""
 
 from __future__ import annotations
 
@@ -14,9 +17,18 @@ def esc(text: Any) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def link(url: Any, label: str) -> str:
+    """``<url|label>`` for an http(s) URL, the label already escaped. The URL is escaped too and
+    its ``|`` percent-encoded, so neither can close the link or open a mention; any other
+    scheme (javascript:, slack:, ...) gets no link, only the label."""
+    text = str(url or "").strip()
+    if not text.lower().startswith(("https://", "http://")) or any(c.isspace() for c in text):
+        return label
+    return f"<{esc(text).replace('|', '%7C')}|{label}>"
+
+
 def _title(payload: dict) -> str:
-    title = esc(lead_title(payload))
-    return f"<{payload['record_url']}|{title}>" if payload.get("record_url") else title
+    return link(payload.get("record_url"), esc(lead_title(payload)))
 
 
 def _rep(payload: dict) -> str:
@@ -63,7 +75,7 @@ def assigned(payload: dict) -> tuple[str, list[dict]]:
 
 def reminder(payload: dict) -> tuple[str, list[dict]]:
     text = f"Reminder: {lead_title(payload)} is waiting for a first touch"
-    headline = (f":alarm_clock: *Reminder:* {_title(payload)} has waited {payload.get('overdue_minutes', 0)} "
+    headline = (f":alarm_clock: *Reminder:* {_title(payload)} has waited {esc(payload.get('overdue_minutes', 0))} "
                 f"minutes past its SLA for a first touch.")
     blocks = _lead_blocks(payload, headline)
     return text, blocks + ([_buttons(payload)] if payload.get("actionable") else [])
@@ -72,7 +84,7 @@ def reminder(payload: dict) -> tuple[str, list[dict]]:
 def escalation(payload: dict) -> tuple[str, list[dict]]:
     text = f"SLA breach: {lead_title(payload)} not touched by {(payload.get('rep') or {}).get('name')}"
     headline = (f":rotating_light: *SLA breach:* {_title(payload)}, assigned to {_rep(payload)}, has had no first "
-                f"touch {payload.get('overdue_minutes', 0)} minutes past its SLA.")
+                f"touch {esc(payload.get('overdue_minutes', 0))} minutes past its SLA.")
     return text, _lead_blocks(payload, headline)
 
 
@@ -81,7 +93,7 @@ def paused(payload: dict) -> tuple[str, list[dict]]:
     text = (f"{(payload.get('rep') or {}).get('name')} was paused: {payload.get('breaches')} leads in a row "
             "breached their SLA")
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": (
-        f":pause_button: *{who} is paused*: {payload.get('breaches')} leads in a row had no first touch within "
+        f":pause_button: *{who} is paused*: {esc(payload.get('breaches'))} leads in a row had no first touch within "
         "their SLA. Paused reps get no new leads until un-paused (here or on the settings page).")}}]
     if payload.get("actionable"):
         blocks.append({"type": "actions", "block_id": f"rep:{payload['rep']['id']}", "elements": [
@@ -92,11 +104,11 @@ def paused(payload: dict) -> tuple[str, list[dict]]:
 
 def digest(payload: dict) -> tuple[str, list[dict]]:
     lines = [f"*{esc(payload.get('team_name') or payload.get('team'))}*, {esc(payload.get('day'))}: "
-             f"{payload.get('routed', 0)} leads routed, "
+             f"{esc(payload.get('routed', 0))} leads routed, "
              f"median speed to lead {esc(payload.get('speed_to_lead') or 'n/a')}, "
-             f"{payload.get('breaches', 0)} SLA breaches, {payload.get('accepted', 0)} accepted."]
+             f"{esc(payload.get('breaches', 0))} SLA breaches, {esc(payload.get('accepted', 0))} accepted."]
     for rep in payload.get("reps", []):
-        lines.append(f"• {esc(rep['name'])}: {rep['routed']} routed, {rep['breaches']} breaches")
+        lines.append(f"• {esc(rep['name'])}: {esc(rep['routed'])} routed, {esc(rep['breaches'])} breaches")
     text = f"Daily lead routing digest: {payload.get('routed', 0)} leads routed"
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
 

@@ -122,7 +122,8 @@ def test_another_user_clicking_the_reps_dm_changes_nothing(served):
 
 
 @pytest.mark.parametrize("action_id, value", [("lead_accept", "not-a-number"), ("rep_unpause", "maya"),
-                                              ("something_else", "1")])
+                                              ("something_else", "1"), ("lead_accept", "²"), ("lead_pass", "9" * 30),
+                                              ("lead_accept", "١٢"), ("lead_pass", "-1")])
 def test_odd_but_signed_actions_are_answered_and_change_nothing(kit, action_id, value):
     body = _body(action_id, value)
     answer = kit.app.test_client().post("/slack/actions", data=body, headers=signed_headers(
@@ -135,3 +136,64 @@ def test_a_signed_request_that_is_not_a_slack_payload_is_a_400(kit):
     answer = kit.app.test_client().post("/slack/actions", data=body, headers=signed_headers(
         "sandbox-signing-secret", int(kit.now().timestamp()), body))
     assert answer.status_code == 400
+
+
+# -- issue 18: the Slack door's header values and payload shapes ---------------------------------
+def _signed(kit, body, **override):
+    headers = signed_headers("sandbox-signing-secret", int(kit.now().timestamp()), body)
+    headers.update(override)
+    return kit.app.test_client().post("/slack/actions", data=body, headers=headers)
+
+
+@pytest.mark.parametrize("header, value", [("X-Slack-Signature", "v0=" + "é" * 64),
+                                           ("X-Slack-Signature", "v0=ß"),
+                                           ("X-Slack-Request-Timestamp", "9" * 400),
+                                           ("X-Slack-Request-Timestamp", "nan"),
+                                           ("X-Slack-Request-Timestamp", "١٧٠٠٠٠٠٠٠٠")])
+def test_odd_slack_header_values_are_a_401(kit, header, value):
+    answer = _signed(kit, _body(), **{header: value})
+    assert answer.status_code == 401 and answer.get_json() == {"error": "invalid signature"}
+
+
+@pytest.mark.parametrize("body", [
+    "payload=" + "%5B" * 50_000 + "%5D" * 50_000,
+    urlencode({"payload": "[[true]]"}),
+    urlencode({"payload": json.dumps({"type": "block_actions", "actions": [[1]]})}),
+    urlencode({"payload": json.dumps({"type": "block_actions", "actions": []})}),
+    urlencode({"payload": json.dumps({"type": "block_actions", "actions": [{"action_id": "lead_accept",
+                                                                            "value": 5}]})}),
+    urlencode({"payload": json.dumps({"type": {"x": 1}})}),
+    "payload=%7B%7D&payload=%7B%7D",
+    "no-equals-sign",
+])
+def test_odd_but_signed_slack_payloads_are_a_400(kit, body):
+    answer = _signed(kit, body)
+    assert answer.status_code == 400, answer.data
+    assert "error" in answer.get_json()
+
+
+def test_a_signed_slack_body_that_is_not_a_form_is_a_415(kit):
+    body = _body()
+    answer = _signed(kit, body, **{"Content-Type": "application/json"})
+    assert answer.status_code == 415
+
+
+def test_other_interaction_types_are_acknowledged(kit):
+    answer = _signed(kit, urlencode({"payload": json.dumps({"type": "view_submission"})}))
+    assert answer.status_code == 200
+
+
+def test_lead_fields_cannot_add_mentions_or_links_to_the_slack_message(kit):
+    """Slack parses &, < and > in mrkdwn and in the top-level text (the notification preview)."""
+    summary = {"name": "<!channel> Eve & Co", "company": "<https://evil.example|click here>",
+               "email": "<@U0SBX0001>", "country": "<!here>", "score": 1,
+               "url": "https://crm.example/lead|<!everyone>"}
+    kit.written("maya", summary=summary)
+    kit.deliver()
+    messages = kit.messages()
+    assert messages
+    for message in messages:
+        sent = json.dumps(message["message"])
+        for raw in ("<!channel>", "<!here>", "<!everyone>", "<https://evil.example", "<@U0SBX0001>"):
+            assert raw not in sent, (raw, message["message"]["text"])
+        assert "&lt;!channel&gt; Eve &amp; Co" in message["message"]["text"]
