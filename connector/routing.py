@@ -88,6 +88,7 @@ def import_file_at_start(db: Database, path: Path) -> int | None:
     active = routing_store.get_version(db)
     if active is not None and active.body == text:
         return None
-    version = routing_store.save_version(db, text, actor=f"file:{path}", comment="loaded at start")
+    version = routing_store.save_version(db, text, actor=f"file:{path}", comment="loaded at start",
+                                         from_file=True)
     log.info("routing config %s stored as version %d", path, version)
     return version

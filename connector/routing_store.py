@@ -1,7 +1,14 @@
 """Routing config versions: validate with the engine, store every save as a new version,
-exactly one active. The CLI, the settings page and the API all go through here."""
+exactly one active. The CLI, the settings page and the API all go through here.
+
+Who owns the rules: when ``LEADROUTER_ROUTING_CONFIG`` names a file, that file does (config as
+code): it is stored at start, and every other save is refused with ``ManagedByFile`` (the CLI's
+``rules import``, the settings page, the API). Without it, the database owns them.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 
@@ -13,6 +20,29 @@ class InvalidConfig(Exception):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
+
+
+class ManagedByFile(InvalidConfig):
+    """The rules are read-only here: ``LEADROUTER_ROUTING_CONFIG`` manages them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__([refusal(path)])
+
+
+def refusal(path: Path) -> str:
+    return (f"the routing rules are managed by the file {path} (LEADROUTER_ROUTING_CONFIG): change that file "
+            "and restart leadrouter, or unset the variable to manage the rules here")
+
+
+def manage_from_file(db: Database, path: Path | None) -> None:
+    """Declare who owns the rules for this app's database: the file ``path``, or (None) the database."""
+    db.routing_file = path  # type: ignore[attr-defined]
+
+
+def managed_file(db: Database) -> Path | None:
+    """The file that owns the rules (read-only everywhere else), or None: the database owns them."""
+    return getattr(db, "routing_file", None)
 
 
 def validate_text(text: str) -> list[str]:
@@ -31,9 +61,13 @@ def _format_of(text: str) -> str:
 
 
 def save_version(db: Database, text: str, *, actor: str, comment: str | None = None,
-                 action: str = "routing_config.import", detail: dict | None = None) -> int:
+                 action: str = "routing_config.import", detail: dict | None = None, from_file: bool = False) -> int:
     """Validate, then store as the new active version (all or nothing). Returns its number.
-    ``action`` and ``detail`` go to the audit row (the settings page says what changed)."""
+    ``action`` and ``detail`` go to the audit row (the settings page says what changed).
+    When a file manages the rules, only its own import (``from_file=True``) may save."""
+    owner = managed_file(db)
+    if owner is not None and not from_file:
+        raise ManagedByFile(owner)
     errors = validate_text(text)
     if errors:
         raise InvalidConfig(errors)

@@ -26,6 +26,22 @@ class StaleEdit(ServiceError):
     status = 409
 
 
+class ReadOnly(ServiceError):
+    """``LEADROUTER_ROUTING_CONFIG`` manages the rules: no edit, import or rollback here (409)."""
+    status = 409
+
+
+def managed_file(db: Database):
+    """The file that owns the rules (the pages show it, read-only), or None."""
+    return routing_store.managed_file(db)
+
+
+def check_writable(db: Database) -> None:
+    owner = routing_store.managed_file(db)
+    if owner is not None:
+        raise ReadOnly(routing_store.refusal(owner))
+
+
 def parse(text: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
@@ -62,6 +78,7 @@ def active(db: Database) -> tuple[int | None, dict[str, Any]]:
 
 def save_text(db: Database, text: str, *, actor: str, comment: str | None = None,
               action: str = "routing_config.import", base_version: int | None = None) -> int:
+    check_writable(db)
     errors = engine_errors(text)
     if errors:
         raise Invalid(errors)
@@ -118,6 +135,7 @@ def save_rule(db: Database, index: int | None, rule: dict[str, Any], *, actor: s
               base_version: int | None = None) -> int:
     """Replace rule ``index`` (or append when None) and save a new version; saving a rule
     unchanged is a no-op (no new version, the active number is returned)."""
+    check_writable(db)
     number, data = active(db)
     rules = list(data.get("rules") or [])
     if index is not None and not 0 <= index < len(rules):
@@ -137,6 +155,7 @@ def save_rule(db: Database, index: int | None, rule: dict[str, Any], *, actor: s
 
 
 def delete_rule(db: Database, index: int, *, actor: str) -> int:
+    check_writable(db)
     number, data = active(db)
     rules = list(data.get("rules") or [])
     if not 0 <= index < len(rules):
@@ -148,6 +167,7 @@ def delete_rule(db: Database, index: int, *, actor: str) -> int:
 
 def move_rule(db: Database, index: int, direction: str, *, actor: str) -> int:
     """Move a rule one place ``up`` or ``down`` (rules run top to bottom)."""
+    check_writable(db)
     number, data = active(db)
     rules = list(data.get("rules") or [])
     target = index - 1 if direction == "up" else index + 1
@@ -163,6 +183,7 @@ def move_rule(db: Database, index: int, direction: str, *, actor: str) -> int:
 
 def reorder_rules(db: Database, names: list[str], *, actor: str) -> int:
     """Put the rules in this order (drag and drop); the names must be exactly the current ones."""
+    check_writable(db)
     number, data = active(db)
     rules = {r.get("name"): r for r in data.get("rules") or []}
     if sorted(names) != sorted(rules):
@@ -205,6 +226,7 @@ def diff(db: Database, number: int) -> dict[str, Any]:
 
 def rollback(db: Database, number: int, *, actor: str) -> int:
     """Make version ``number``'s body active again, as a new version (history is never rewritten)."""
+    check_writable(db)
     row = get_version(db, number)
     return save_text(db, row.body, actor=actor, action="routing_config.rollback",
                      comment=f"rolled back to version {number}")

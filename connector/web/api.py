@@ -50,6 +50,16 @@ def token_required(view):
     return wrapped
 
 
+def writes_rules(view):
+    """A rule-writing endpoint: refused with 409 first thing when LEADROUTER_ROUTING_CONFIG manages
+    the rules (inside ``token_required``, so the refusal is its JSON error)."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        rules_service.check_writable(get_db())
+        return view(*args, **kwargs)
+    return wrapped
+
+
 def _json_object() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if body is None and not request.get_data():
@@ -83,6 +93,7 @@ def get_rules():
 
 @bp.put("/rules")
 @token_required
+@writes_rules
 def put_rules():
     """YAML text (application/yaml, text/plain) or JSON {"config": {...}} / {"text": "..."}."""
     if request.mimetype in ("application/yaml", "application/x-yaml", "text/yaml", "text/plain"):
@@ -126,6 +137,7 @@ def _base() -> int | None:
 
 @bp.post("/rules/items")
 @token_required
+@writes_rules
 def add_rule():
     """Append one rule (JSON); ``?base_version=N`` refuses the save if someone saved meanwhile."""
     return jsonify(version=rules_service.save_rule(get_db(), None, _rule_body(), actor=_actor(),
@@ -134,6 +146,7 @@ def add_rule():
 
 @bp.put("/rules/items/<int:index>")
 @token_required
+@writes_rules
 def replace_rule(index: int):
     return jsonify(version=rules_service.save_rule(get_db(), index, _rule_body(), actor=_actor(),
                                                    base_version=_base()))
@@ -141,12 +154,14 @@ def replace_rule(index: int):
 
 @bp.delete("/rules/items/<int:index>")
 @token_required
+@writes_rules
 def delete_rule(index: int):
     return jsonify(version=rules_service.delete_rule(get_db(), index, actor=_actor()))
 
 
 @bp.post("/rules/items/<int:index>/move")
 @token_required
+@writes_rules
 def move_rule(index: int):
     direction = _json_object().get("direction")
     return jsonify(version=rules_service.move_rule(get_db(), index, str(direction), actor=_actor()))
@@ -169,6 +184,7 @@ def get_version(number: int):
 
 @bp.post("/rules/versions/<int:number>/rollback")
 @token_required
+@writes_rules
 def rollback(number: int):
     return jsonify(version=rules_service.rollback(get_db(), number, actor=_actor())), 201
 

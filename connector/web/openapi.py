@@ -80,7 +80,8 @@ def document(server: str) -> dict[str, Any]:
         "/rules/versions/{number}/rollback": {"post": {
             "summary": "Make this version's body active again (as a new version)", "operationId": "rollback",
             "parameters": [_path_int("number")],
-            "responses": {**_ok("the new version number", code="201"), "404": ERROR, "422": ERROR}}},
+            "responses": {**_ok("the new version number", code="201"), "404": ERROR, "409": ERROR,
+                          "422": ERROR}}},
         "/roster": {"get": {"summary": "Reps with live pause state", "operationId": "getRoster",
                             "responses": _ok("reps")}},
         "/roster/{rep_id}/pause": {"post": {

@@ -1,16 +1,49 @@
-"""Rules: the ordered list, the editor, versions (diff, rollback), import and export."""
+"""Rules: the ordered list, the editor, versions (diff, rollback), import and export.
+
+When ``LEADROUTER_ROUTING_CONFIG`` names a file, that file manages the rules: these pages say
+so, show its path, offer no edit, save, rollback or import form, and refuse any post (409).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from connector import routing_store
 from connector.db import get_db
 from connector.services import Invalid, NotFound, ServiceError
 from connector.services import rules as rules_service
 from connector.web import rule_form
 
 bp = Blueprint("web_rules", __name__, url_prefix="/settings/rules", template_folder="templates")
+
+
+@bp.before_request
+def _read_only_when_a_file_manages_the_rules():
+    owner = rules_service.managed_file(get_db())
+    if owner is None:
+        return None
+    if request.method == "POST" or request.endpoint in ("web_rules.new", "web_rules.import_"):
+        return render_template("web/error.html", status=409, message=routing_store.refusal(owner).capitalize()
+                               + "."), 409
+    if request.endpoint == "web_rules.edit":
+        return _read_only_rule(request.view_args["index"], owner)
+    return None
+
+
+@bp.context_processor
+def _managed_by():
+    """``managed_by``: the file that owns the rules, for every rules template (None: the database)."""
+    return {"managed_by": rules_service.managed_file(get_db())}
+
+
+def _read_only_rule(index: int, owner):
+    number, data = rules_service.active(get_db())
+    rules = data.get("rules") or []
+    if not 0 <= index < len(rules):
+        return render_template("web/error.html", status=404, message=f"There is no rule number {index + 1}."), 404
+    return render_template("web/rule_view.html", rule=rules[index], text=rules_service.to_text(rules[index]),
+                           version=number)
 
 
 def _base_version() -> int | None:
@@ -162,4 +195,7 @@ def import_():
 
 
 def init_app(app: Flask) -> None:
+    # The web room is wired into every app (the CLI's too), so the store learns here who owns the
+    # rules: `rules import` and the API then refuse through the same check as these pages.
+    routing_store.manage_from_file(get_db(app), app.config["LEADROUTER_SETTINGS"].routing_config)
     app.register_blueprint(bp)
