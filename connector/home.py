@@ -1,10 +1,15 @@
-"""The home page: what leadrouter is doing and what to configure next."""
+"""``/`` and what to configure next.
+
+``/`` is the dashboard (``/settings/``): the login gate in front of it sends a signed-out visitor
+to sign in, and the very first visitor (no user yet) on to the first-admin form at ``/setup``.
+``next_steps`` is shown on the dashboard and logged at start-up.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, render_template
+from flask import Blueprint, Flask, redirect, url_for
 
-bp = Blueprint("home", __name__, template_folder="templates")
+bp = Blueprint("home", __name__)
 
 
 def next_steps(settings, demo: bool = False, has_rules: bool = False) -> list[str]:
@@ -35,11 +40,7 @@ def has_rules() -> bool:
 
 @bp.get("/")
 def index():
-    settings = current_app.config["LEADROUTER_SETTINGS"]
-    demo = current_app.extensions.get("leadrouter.demo")
-    return render_template("home.html", steps=next_steps(settings, demo is not None, has_rules()),
-                           database=settings.database_url.split(":", 1)[0],
-                           demo=demo)
+    return redirect(url_for("web.dashboard"))
 
 
 def init_app(app: Flask) -> None:

@@ -17,7 +17,7 @@ def test_no_crm_configured_starts_the_demo_crm_and_the_home_page_shows_it(sqlite
         assert len(owners["results"]) >= 8
         from tests.test_web_basics import signed_in
 
-        assert running.url in signed_in(app).get("/").get_data(as_text=True)
+        assert running.url in signed_in(app).get("/", follow_redirects=True).get_data(as_text=True)
     finally:
         running.stop()
 

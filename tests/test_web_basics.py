@@ -60,7 +60,7 @@ def signed_in(app):
 
 def test_home_page_needs_a_session_and_then_says_what_to_configure_next(app):
     assert app.test_client().get("/").status_code == 302
-    page = signed_in(app).get("/").get_data(as_text=True)
+    page = signed_in(app).get("/", follow_redirects=True).get_data(as_text=True)
     assert "Connect a CRM" in page and "LEADROUTER_HUBSPOT_TOKEN" in page
 
 
@@ -68,7 +68,7 @@ def test_home_page_stops_asking_for_a_crm_once_one_is_configured(sqlite_url, tmp
     from tests.conftest import make_test_app
 
     app = make_test_app(sqlite_url, tmp_path, LEADROUTER_HUBSPOT_TOKEN="pat-na1-x")
-    page = signed_in(app).get("/").get_data(as_text=True)
+    page = signed_in(app).get("/", follow_redirects=True).get_data(as_text=True)
     assert "Next steps" in page and "Connect a CRM" not in page
 
 

@@ -1,4 +1,5 @@
-"""The dashboard (the landing page after sign-in) and the UI's static files (/assets/…).
+"""The dashboard (``/`` and ``/settings/``: the landing page after sign-in) and the UI's static
+files (/assets/…).
 
 Charts: the page carries each chart's numbers twice (``templates/web/charts.html``), as a JSON
 data block that ``static/dashboard.js`` draws with the vendored Chart.js (``static/vendor/chartjs``,
@@ -11,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, render_template, request
 
 from connector.db import get_db
-from connector.home import next_steps
+from connector.home import has_rules, next_steps
 from connector.services import history, stats
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -24,8 +25,11 @@ def dashboard():
         days = max(1, min(int(request.args.get("days", 14)), 90))
     except ValueError:
         days = 14
+    settings = current_app.config["LEADROUTER_SETTINGS"]
+    demo = current_app.extensions.get("leadrouter.demo")
     return render_template("web/dashboard.html", s=stats.dashboard(get_db(), days),
-                           steps=next_steps(current_app.config["LEADROUTER_SETTINGS"]))
+                           steps=next_steps(settings, demo is not None, has_rules()), demo=demo,
+                           database=settings.database_url.split(":", 1)[0])
 
 
 @bp.get("/settings/audit")

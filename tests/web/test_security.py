@@ -231,3 +231,21 @@ def test_a_switched_off_user_loses_their_session_and_tokens(web_app, admin, admi
     assert "cannot switch yourself off" in page
     with db.session() as session:
         assert session.get(User, admin.id).active
+
+
+def test_the_address_bar_root_is_the_dashboard_for_a_signed_in_person(admin_client):
+    response = admin_client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/settings/"
+    page = admin_client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "<h1>Dashboard</h1>" in page and "/assets/app.css" in page
+
+
+def test_the_first_visit_at_the_root_ends_on_the_first_admin_form(web_app):
+    client = web_app.test_client()
+    page = client.get("/", follow_redirects=True)
+    assert page.request.path == "/setup" and 'name="confirm"' in page.get_data(as_text=True)
+
+
+def test_a_signed_out_visitor_at_the_root_goes_to_sign_in(web_app, manager):
+    response = web_app.test_client().get("/", follow_redirects=True)
+    assert response.request.path == "/login" and 'name="password"' in response.get_data(as_text=True)
