@@ -277,10 +277,16 @@ class RoutingConfig(_Model):
 def _parse_text(text: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ConfigError([ConfigIssue("", "not valid YAML or JSON: nested too deeply")]) from None
     except ValueError:
         pass
     try:
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser when built
+    except RecursionError:
+        raise ConfigError([ConfigIssue("", "not valid YAML or JSON: nested too deeply")]) from None
+    except (ValueError, OverflowError) as exc:  # a value the YAML constructor cannot hold (a 5,000-digit int)
+        raise ConfigError([ConfigIssue("", f"not valid YAML or JSON: {str(exc)[:120]}")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -1,0 +1,166 @@
+"""Property-based fuzzing of every parser behind the doors and the settings: each either returns
+its value or raises its own documented refusal, never anything else (RecursionError,
+OverflowError, LookupError, TypeError, ...).
+
+Unit-level on purpose: these are the parsers' contracts; the doors' HTTP behaviour is fuzzed in
+``test_doors_fuzz.py``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import example, given, strategies as st
+from pydantic import ValidationError
+
+from adapters import salesforce_outbound
+from adapters.errors import WebhookRejected
+from adapters.hubspot import HubSpotAdapter
+from connector.notify.actions import SlackPayload, _payload
+from connector.routing_store import validate_text
+from tests.conftest import TEST_KEYS
+from tests.fuzz.conftest import FUZZ
+from tests.fuzz.tally import PARSED
+from tests.fuzz.test_doors_fuzz import (bodies, hubspot_bodies, inbound_bodies, json_values, outbound_bodies,
+                                        slack_bodies)
+from webhooks import InboundBody
+from webhooks.limits import DoorError
+
+ROUTING = yaml.safe_load((Path(__file__).resolve().parents[1] / "data" / "routing.yaml").read_text())
+
+
+def _tally(parser: str, outcome: str) -> None:
+    PARSED[(parser, outcome)] += 1
+
+
+@pytest.fixture(scope="module")
+def hubspot_adapter():
+    return HubSpotAdapter({}, {"token": "pat-fuzz", "app_secret": "s"})
+
+
+@FUZZ
+@given(body=hubspot_bodies)
+@example(body=b"[" * 50_000 + b"]" * 50_000)
+def test_hubspot_event_lists(hubspot_adapter, body):
+    try:
+        events = hubspot_adapter.parse_webhook(body)
+    except WebhookRejected as exc:
+        assert exc.status == 400 and exc.message
+        return _tally("hubspot_events", "refused")
+    _tally("hubspot_events", "parsed")
+    for event in events:
+        assert event.lead_id.isdigit() and event.event_id
+
+
+@FUZZ
+@given(body=outbound_bodies)
+def test_outbound_messages(body):
+    try:
+        message = salesforce_outbound.parse(body)
+    except WebhookRejected as exc:
+        assert exc.status in (400, 413) and exc.message
+        return _tally("outbound_messages", "refused")
+    _tally("outbound_messages", "parsed")
+    assert all(n.id for n in message.notifications)
+
+
+@FUZZ
+@given(body=inbound_bodies)
+def test_inbound_bodies(body):
+    try:
+        data = InboundBody.model_validate_json(body)
+    except ValidationError:
+        return _tally("inbound_bodies", "refused")
+    _tally("inbound_bodies", "parsed")
+    assert data.the_lead_id is not None
+
+
+@FUZZ
+@given(body=slack_bodies)
+def test_slack_payloads(body):
+    try:
+        payload = _payload(body)
+    except DoorError as exc:
+        assert exc.status == 400
+        return _tally("slack_payloads", "refused")
+    _tally("slack_payloads", "parsed")
+    assert isinstance(payload, SlackPayload)
+
+
+def _mutated(path: list, value) -> str:
+    """The test routing config with one value replaced (or a key added) at ``path``."""
+    config = json.loads(json.dumps(ROUTING, default=str))
+    node = config
+    for step in path[:-1]:
+        if isinstance(node, dict) and node:
+            node = node[sorted(node)[step % len(node)]]
+        elif isinstance(node, list) and node:
+            node = node[step % len(node)]
+    if isinstance(node, dict):
+        keys = sorted(node)
+        node[keys[path[-1] % len(keys)] if keys and path[-1] % 3 else f"k{path[-1]}"] = value
+    elif isinstance(node, list) and node:
+        node[path[-1] % len(node)] = value
+    return json.dumps(config)
+
+
+routing_texts = st.one_of(
+    st.builds(_mutated, st.lists(st.integers(0, 50), min_size=1, max_size=5), json_values),
+    json_values.map(lambda v: yaml.safe_dump(v)), st.text(max_size=200),
+    bodies.map(lambda b: b.decode("utf-8", "replace")),
+    st.integers(1, 3000).map(lambda n: "a: " + "[" * n + "]" * n),
+    st.sampled_from(["a: " + "9" * 5000, "x: 2026-13-45", "a: &x [*x, *x]", "- " * 2000 + "x"]))
+
+
+@FUZZ
+@given(text=routing_texts)
+@example(text="[" * 5000 + "]" * 5000)
+def test_routing_configs_through_the_stores_validator(text):
+    problems = validate_text(text)
+    assert isinstance(problems, list) and all(isinstance(p, str) and p for p in problems)
+    _tally("routing_configs", "refused" if problems else "valid")
+
+
+@pytest.fixture(scope="module")
+def connection_store(tmp_path_factory):
+    from connector.db import Database, upgrade
+    from connector.keys import SecretBox
+
+    path = tmp_path_factory.mktemp("connections") / "c.db"
+    upgrade(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}")
+    yield db, SecretBox(TEST_KEYS["LEADROUTER_ENCRYPTION_KEY"])
+    db.dispose()
+
+
+form_text = st.text(max_size=40) | st.sampled_from(["", "salesforce", "hubspot", "https://x.example", "²", "9" * 5000,
+                                                    "15", "86401", "-1", " 60 "])
+connection_forms_valid = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["salesforce", "hubspot"]), "name": st.from_regex(r"[a-z0-9_-]{1,20}", fullmatch=True)},
+    optional={"poll_interval_s": st.integers(0, 100_000).map(str), "url": form_text, "base_url": form_text,
+              "token": form_text, "org_id": form_text, "enabled": st.sampled_from(["", "on"])})
+connection_forms = connection_forms_valid | st.dictionaries(
+    st.sampled_from(["kind", "name", "poll_interval_s", "base_url", "url", "portal_id", "client_id", "org_id",
+                     "token", "app_secret", "client_secret", "enabled", "api_version"]), form_text, max_size=8)
+
+
+@FUZZ
+@given(form=connection_forms)
+def test_connection_specs_through_the_connection_store(connection_store, form):
+    from connector.services import Invalid, connections
+
+    db, box = connection_store
+    try:
+        row = connections.save(db, box, None, form, actor="fuzz")
+    except Invalid as exc:
+        assert exc.errors and all(exc.errors.values())
+        return _tally("connection_specs", "refused")
+    _tally("connection_specs", "saved")
+    assert row.kind in connections.KINDS
+    for spec in connections.specs(db, box):   # a saved spec always builds or says why not
+        assert spec.kind in connections.KINDS
+    with db.session() as session:   # keep the store small: one row per example
+        from connector.models import Connection
+        session.delete(session.get(Connection, row.id))
