@@ -36,17 +36,21 @@ def _valid(data) -> bool:
     return isinstance(data, dict) and not routing_store.validate_text(yaml.safe_dump(data))
 
 
+def _is_rule(item) -> bool:
+    return isinstance(item, dict) and "name" in item and bool({"to", "assign", "when"} & set(item))
+
+
 def _configs() -> list[tuple[str, dict]]:
     """(where, config) per documented block that is a routing config or a rule."""
     blocks = [(where, yaml.safe_load(text)) for where, text in _documented_blocks()]
     complete = next(data for _, data in blocks if _valid(data) and data.get("rules"))
     out = []
     for where, data in blocks:
-        if isinstance(data, list) and data and all(isinstance(r, dict) and "name" in r for r in data):
+        if isinstance(data, list) and data and all(_is_rule(r) for r in data):
             data = {**complete, "rules": [*complete["rules"], *data]}
-        elif isinstance(data, dict) and "name" in data and "rules" not in data:
+        elif _is_rule(data) and "rules" not in data:
             data = {**complete, "rules": [*complete["rules"], data]}
-        elif isinstance(data, dict) and ("rules" in data or "reps" in data):
+        elif isinstance(data, dict) and {"rules", "reps", "teams"} & set(data):
             if not _valid(data):
                 data = {**complete, **data}  # a part of a config (teams, notify, sla, …) over the example
         else:
