@@ -66,7 +66,8 @@ class Settings(BaseSettings):
                                        "unassigned leads.")
 
     inbound_secret: SecretStr | None = Field(None, description="Signs `POST /webhooks/inbound/<connection>` "
-                                             "(HMAC-SHA256 of the body); unset = that door is closed.")
+                                             "(HMAC-SHA256 of `<timestamp>.<body>`, see Doors); unset = that "
+                                             "door is closed.")
     worker_batch_size: int = Field(100, ge=1, le=1000, description="Inbox rows a worker claims at once "
                                    "(one CRM read and one write call per batch).")
     claim_lease_seconds: int = Field(30, ge=2, le=3600, description="How long a worker's claim on inbox rows "
