@@ -197,3 +197,9 @@ def test_lead_fields_cannot_add_mentions_or_links_to_the_slack_message(kit):
         for raw in ("<!channel>", "<!here>", "<!everyone>", "<https://evil.example", "<@U0SBX0001>"):
             assert raw not in sent, (raw, message["message"]["text"])
         assert "&lt;!channel&gt; Eve &amp; Co" in message["message"]["text"]
+
+
+def test_a_slack_body_over_one_mib_is_a_413(kit):
+    body = "payload=" + "x" * (1024 * 1024 + 1)
+    answer = _signed(kit, body)
+    assert answer.status_code == 413 and "larger than" in answer.get_json()["error"]
