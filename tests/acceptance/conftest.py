@@ -1,0 +1,175 @@
+"""Fixtures of the acceptance suite: the CRM sandbox seen from outside, a real SMTP server
+(aiosmtpd, STARTTLS + AUTH) and an installation of leadrouter configured only the way README tells
+an admin: environment variables, a routing config file, and the CLI."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+import yaml
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.acceptance.harness import Crm, FakeClock, Product, faketime_library, free_port
+from tests.conftest import TEST_KEYS
+
+SMTP_USER, SMTP_PASSWORD = "leadrouter", "mail-pass"
+MANAGER = "lead-manager@demo.leadrouter.dev"
+CHANNEL = "#leads"
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@leadrouter.example", "correct horse battery staple"
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.mails: list[dict] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        with self.lock:
+            self.mails.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "tls": session.ssl is not None,
+                               "auth": session.authenticated,
+                               "message": message_from_bytes(envelope.content, policy=policy.default)})
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[dict]:
+        with self.lock:
+            return [m for m in self.mails if address in m["to"]]
+
+    def subjects(self, address: str) -> list[str]:
+        return [str(m["message"]["Subject"]) for m in self.to(address)]
+
+
+def _authenticate(server, session, envelope, mechanism, auth_data):  # noqa: ANN001
+    return AuthResult(success=isinstance(auth_data, LoginPassword)
+                      and (auth_data.login, auth_data.password) == (SMTP_USER.encode(), SMTP_PASSWORD.encode()))
+
+
+@pytest.fixture(scope="session")
+def smtp(tmp_path_factory):
+    """An SMTP server on loopback that requires STARTTLS and AUTH, like a mail provider on 587."""
+    ca = trustme.CA()
+    folder = tmp_path_factory.mktemp("smtp")
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port(), authenticator=_authenticate,
+                            tls_context=context, require_starttls=True, auth_require_tls=True)
+    controller.start()
+    box.url = f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{controller.port}"
+    box.ca_path = str(folder / "ca.pem")
+    yield box
+    controller.stop()
+
+
+def environment(crm, smtp: Mailbox, folder: Path, port: int, database_url: str, **extra: str) -> dict[str, str]:
+    """The full environment of README's Configuration table, pointed at the sandbox."""
+    salesforce = crm.sandbox.vendor("salesforce")
+    env = {
+        "LEADROUTER_VAR_DIR": str(folder / "var"), "LEADROUTER_DATABASE_URL": database_url, **TEST_KEYS,
+        "LEADROUTER_BASE_URL": f"http://127.0.0.1:{port}", "LEADROUTER_LOG_LEVEL": "INFO", "LEADROUTER_DEMO": "off",
+        "LEADROUTER_HUBSPOT_TOKEN": "sandbox-hubspot-token", "LEADROUTER_HUBSPOT_APP_SECRET": "sandbox-app-secret",
+        "LEADROUTER_HUBSPOT_BASE_URL": crm.url, "LEADROUTER_HUBSPOT_CA_BUNDLE": str(crm.ca_path),
+        "LEADROUTER_SALESFORCE_URL": crm.url, "LEADROUTER_SALESFORCE_CLIENT_ID": "sandbox",
+        "LEADROUTER_SALESFORCE_CLIENT_SECRET": "sandbox", "LEADROUTER_SALESFORCE_USERNAME": "admin@sandbox.example",
+        "LEADROUTER_SALESFORCE_PASSWORD": "sandbox", "LEADROUTER_SALESFORCE_CA_BUNDLE": str(crm.ca_path),
+        "LEADROUTER_SALESFORCE_ORG_ID": salesforce.store.org_id,
+        "LEADROUTER_SALESFORCE_INTAKE_QUEUE": "Inbound Leads",
+        "LEADROUTER_SLACK_BOT_TOKEN": "xoxb-sandbox", "LEADROUTER_SLACK_SIGNING_SECRET": Crm.SLACK_SECRET,
+        "LEADROUTER_SLACK_BASE_URL": crm.url + "/api/", "LEADROUTER_SLACK_CA_BUNDLE": str(crm.ca_path),
+        "LEADROUTER_SMTP_URL": smtp.url, "LEADROUTER_SMTP_CA_BUNDLE": smtp.ca_path,
+        "LEADROUTER_EMAIL_FROM": "leadrouter@demo.leadrouter.dev",
+        "LEADROUTER_SLA_CHECK_SECONDS": "2",
+    }
+    env.update(extra)
+    return env
+
+
+# The demo org's sales team, as `python app.py rules init` reads it from both CRMs (same ids every seed).
+REPS = [("maya.patel", "Maya Patel", "61000001", "0055g0000000002AAA"),
+        ("liam.oconnor", "Liam O'Connor", "61000002", "0055g0000000003AAA"),
+        ("sofia.garcia", "Sofia Garcia", "61000003", "0055g0000000004AAA"),
+        ("noah.kim", "Noah Kim", "61000004", "0055g0000000005AAA")]
+
+
+def routing_config(reps=REPS, **top: Any) -> dict:
+    """Four reps in one team with a manager and a channel; every lead round robin, with the
+    notifications of the issue: a DM to the rep (Accept / Pass), a channel post, an email."""
+    config = {
+        "version": 1, "timezone": "UTC",
+        "reps": [{"id": rid, "name": name, "email": f"{rid}@demo.leadrouter.dev", "crm": {"hubspot": hs, "salesforce": sf}}
+                 for rid, name, hs, sf in reps],
+        "teams": [{"id": "inbound", "members": [r[0] for r in reps], "manager": MANAGER, "channel": CHANNEL}],
+        "rules": [{"name": "inbound", "to": "team:inbound", "pick": "round_robin",
+                   "notify": ["slack:rep", "slack:team", "email:rep"]}],
+    }
+    config.update(top)
+    return config
+
+
+def write_config(folder: Path, config: dict, name: str = "routing.yaml") -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def outside(crm):
+    """The CRM sandbox, reset, seen from outside (vendor APIs over HTTPS and its control plane)."""
+    crm.sandbox.reset()
+    crm.sandbox.deliveries.configure(delay_factor=0.01)
+    return Crm(crm)
+
+
+def point_crm_at(crm, app_url: str) -> None:
+    """What an admin does in each CRM: the HubSpot app's webhook subscription and the Salesforce
+    outbound message's endpoint, both aimed at the app's doors."""
+    crm.sandbox.vendor("hubspot").webhooks.configure(url=f"{app_url}/webhooks/hubspot/hubspot", batch_window_ms=50)
+    crm.sandbox.options["salesforce_outbound_url"] = f"{app_url}/webhooks/salesforce/salesforce"
+
+
+def unpoint_crm(crm) -> None:
+    crm.sandbox.vendor("hubspot").webhooks.configure(url=None)
+    crm.sandbox.options["salesforce_outbound_url"] = None
+    crm.sandbox.deliveries.wait_idle(5)
+
+
+def new_product(folder: Path, env: dict[str, str]) -> Product:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Product(folder, env)
+
+
+needs_faketime = pytest.mark.skipif(
+    faketime_library() is None,
+    reason="moving the product's clock needs libfaketime: `.venv/bin/pip install -r requirements-dev.txt` "
+           "(the PyPI package libfaketime ships a build that works with Python 3.11)")
+
+
+@pytest.fixture(autouse=True)
+def _dump_logs_on_failure(request):
+    """Print every started process's log when a test fails (pytest shows it with the failure)."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for name in request.fixturenames:
+            value = request.node.funcargs.get(name)
+            product = getattr(value, "product", value)
+            if isinstance(product, Product):
+                print(product.dump())
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+__all__ = ["ADMIN_EMAIL", "ADMIN_PASSWORD", "CHANNEL", "FakeClock", "MANAGER", "REPS", "environment", "new_product",
+           "needs_faketime", "point_crm_at", "routing_config", "unpoint_crm", "write_config"]
