@@ -148,6 +148,10 @@ class CrmAdapter(abc.ABC):
     def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]:
         """The leads found, in order; an id that names no lead (or cannot be one) is absent."""
 
+    def record_url(self, record_id: str) -> str | None:
+        """Where a person opens this record in the CRM (links in notifications), if known."""
+        return None
+
     def lead_id_problem(self, lead_id: str) -> str | None:
         """Why ``lead_id`` cannot name a lead in this CRM (None when it can): a malformed id
         goes to the dead letters alone instead of failing the batch read it came with."""

@@ -66,6 +66,7 @@ class HubSpotAdapter(CrmAdapter):
         self.fields = FieldMap.build("hubspot", DEFAULT_MAPS[self.object_type],
                                      s.get("field_overrides"), s.get("extra_fields") or ())
         self.app_secret: str | None = secrets.get("app_secret")
+        self.portal_id: str | None = s.get("portal_id")  # for record links
         self.page_size = int(s.get("page_size", 200))
         self.settle = timedelta(seconds=float(s.get("settle_seconds", 0)))
         self.closed_statuses: list[str] = list(s.get("closed_statuses") or [])
@@ -126,6 +127,12 @@ class HubSpotAdapter(CrmAdapter):
         found, cursor, more = self.search_since([flt(OWNER, "NOT_HAS_PROPERTY")], "createdate",
                                                 cursor, self._properties(), self.page_size)
         return UnassignedPage([self._record(r) for r in found], cursor.encode(), more)
+
+    def record_url(self, record_id: str) -> str | None:
+        if not self.portal_id:
+            return None
+        type_id = {"contacts": "0-1", "leads": "0-136"}[self.object_type]
+        return f"https://app.hubspot.com/contacts/{self.portal_id}/record/{type_id}/{record_id}"
 
     def lead_id_problem(self, lead_id: str) -> str | None:
         value = str(lead_id)

@@ -113,6 +113,13 @@ class SalesforceAdapter(CrmAdapter):
                                 granularity_ms=1000)   # SOQL literals have second precision
         return UnassignedPage([self._record(r) for r in rows], cursor.encode(), has_more)
 
+    def record_url(self, record_id: str) -> str | None:
+        # `/{id}` opens any record on the org's own host; before the first login, the login host
+        # (it redirects there after sign-in).
+        sf = self.conn._sf
+        base = f"https://{sf.sf_instance}" if sf is not None else self.conn.oauth.login_url.rstrip("/")
+        return f"{base}/{record_id}"
+
     def lead_id_problem(self, lead_id: str) -> str | None:
         try:
             soql.record_id(lead_id)

@@ -153,7 +153,7 @@ class Pipeline:
                     inbox.complete(session, [inbox_id])
                     report.dead += 1
                     continue
-                assignment.lead_summary = _summary(rec)
+                assignment.lead_summary = _summary(rec, adapter.record_url(lead_id))
                 exclude = frozenset(payload.get("exclude", ()))
                 holder = active.config.rep_for_owner(adapter.kind, rec.owner_id) if rec.owner_id else None
                 rerouting = rec.has_real_owner and holder is not None and holder in exclude
@@ -337,8 +337,8 @@ def _request(lead_id: str, owner_id: str, rec: LeadRecord) -> AssignmentRequest:
                              expected_modified_at=rec.modified_at)
 
 
-def _summary(rec: LeadRecord) -> dict:
+def _summary(rec: LeadRecord, url: str | None) -> dict:
     lead = rec.lead
     name = " ".join(part for part in (lead.first_name, lead.last_name) if part)
     return {key: value for key, value in {"name": name or None, "company": lead.company, "email": lead.email,
-            "country": lead.country, "score": lead.score}.items() if value is not None}
+            "country": lead.country, "score": lead.score, "url": url}.items() if value is not None}

@@ -17,22 +17,10 @@ from connector.models import Assignment
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-# Where a lead lives in each CRM. Salesforce's `/{id}` works on any of the org's hosts (login
-# included: it redirects after sign-in); HubSpot links need the portal id.
-RECORD_LINKS = {
-    "salesforce": lambda options, lead_id: f"{options['url'].rstrip('/')}/{lead_id}" if options.get("url") else None,
-    "hubspot": lambda options, lead_id: (f"https://app.hubspot.com/contacts/{options['portal_id']}/record/0-1/{lead_id}"
-                                         if options.get("portal_id") else None),
-}
-
-
-def record_url(assignment: Assignment, connections: dict[str, dict[str, Any]]) -> str | None:
-    """The pipeline's own link when the summary has one, else the CRM's link pattern."""
-    if assignment.lead_summary.get("url"):
-        return str(assignment.lead_summary["url"])
-    options = connections.get(assignment.connection) or {}
-    build = RECORD_LINKS.get(options.get("kind", assignment.connection))
-    return build(options, assignment.lead_id) if build else None
+def record_url(assignment: Assignment) -> str | None:
+    """Where the rep opens the lead: the link the pipeline took from the connection's adapter."""
+    url = (assignment.lead_summary or {}).get("url")
+    return str(url) if url else None
 
 
 def why(trace: list[dict[str, Any]]) -> str:

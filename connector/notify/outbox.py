@@ -49,16 +49,6 @@ def _settings(settings: Any | None) -> Any:
     return load_settings()
 
 
-def _connections(session: Session, settings: Any) -> dict[str, dict[str, Any]]:
-    """Every connection's non-secret options by name, for record links: the stored ones (the
-    settings page) and the environment's (which win a name clash, as everywhere)."""
-    from connector.connections import from_settings
-    from connector.models import Connection
-
-    stored = {row.name: {"kind": row.kind, **(row.settings or {})} for row in session.scalars(select(Connection))}
-    return stored | {spec.name: {"kind": spec.kind, **spec.settings} for spec in from_settings(settings)}
-
-
 def enqueue(session: Session, kind: Kind, found: list[targets.Target], payload: dict[str, Any], now: datetime,
             assignment_id: int | None = None) -> list[Notification]:
     rows = [Notification(assignment_id=assignment_id, channel=t.channel, target=t.target, kind=kind.value,
@@ -104,13 +94,12 @@ def enqueue_assignment_notifications(session: Session, assignment: Assignment, c
     found = targets.resolve(specs, rep, config.teams_of(assignment.rep_id, assignment.rule) if rep else [])
     if not found:
         log.warning("lead %s: nobody to notify (%s)", assignment.lead_id, ", ".join(specs))
-    payload = lead_message(session, assignment, rep, settings)
+    payload = lead_message(assignment, rep)
     return enqueue(session, Kind.ASSIGNED, found, payload, now, assignment.id)
 
 
-def lead_message(session: Session, assignment: Assignment, rep: targets.Contact | None,
-                 settings: Any) -> dict[str, Any]:
-    return content.lead_payload(assignment, rep, content.record_url(assignment, _connections(session, settings)))
+def lead_message(assignment: Assignment, rep: targets.Contact | None) -> dict[str, Any]:
+    return content.lead_payload(assignment, rep, content.record_url(assignment))
 
 
 @dataclass

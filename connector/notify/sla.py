@@ -53,7 +53,7 @@ class Step:
         rep = targets.contact(self.session, self.config, self.assignment.rep_id)
         teams = self.config.teams_of(self.assignment.rep_id, self.assignment.rule) if rep else []
         found = targets.resolve(specs, rep, teams, only_rep=only_rep)
-        payload = {**outbox.lead_message(self.session, self.assignment, rep, self.settings), "overdue_minutes": self.overdue_minutes}
+        payload = {**outbox.lead_message(self.assignment, rep), "overdue_minutes": self.overdue_minutes}
         outbox.enqueue(self.session, kind, found, payload, self.now, self.assignment.id)
 
 

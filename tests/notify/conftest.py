@@ -108,7 +108,7 @@ class Kit:
             inbox.enqueue(session, connection, [inbox.IncomingLead(lead_id, "webhook")], now)
             row = session.scalars(select(InboxEvent).where(InboxEvent.lead_id == lead_id)).one()
             row.status = InboxStatus.DONE.value
-            assignment = Assignment(connection=connection, lead_id=lead_id, lead_summary=dict(summary or SUMMARY),
+            assignment = Assignment(connection=connection, lead_id=lead_id, lead_summary=dict(summary or {**SUMMARY, "url": f"{self.url}/{lead_id}"}),
                                     status="written", rule=rule, rep_id=rep,
                                     owner_crm_id=config.crm_owner_id(rep, "salesforce"), trace=list(TRACE),
                                     received_at=now, decided_at=now, written_at=now, config_version=1, **extra)

@@ -152,14 +152,3 @@ def test_after_the_last_attempt_a_row_is_failed_with_its_error_and_the_lead_keep
     assert (row.status, row.attempts) == ("failed", 3) and "fatal_error" in row.last_error
     assignment = _assignment(kit, assignment_id)
     assert (assignment.rep_id, assignment.status, assignment.notified_at) == ("maya", "written", None)
-
-
-def test_a_stored_connections_notifications_link_to_the_crm_record(kit):
-    from connector.models import Connection
-
-    with kit.db.session() as session:  # added on the settings page, not in the environment
-        session.add(Connection(name="hubspot-eu", kind="hubspot", settings={"portal_id": "4455"}))
-    kit.written("maya", rule="quiet", lead_id="9001", connection="hubspot-eu")
-    kit.deliver()
-    [dm] = kit.messages()
-    assert "https://app.hubspot.com/contacts/4455/record/0-1/9001" in json.dumps(dm["message"]["blocks"])
