@@ -73,10 +73,17 @@ def _build_app() -> Flask:
     """The current app under ``flask --app app``; a new one under ``python app.py``."""
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
+    from connector.connections import ConnectionsFileError
+
     try:
         return create_app()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+    except ConnectionsFileError as exc:  # every problem with its path, then exit 2
+        click.echo(f"Error: {exc.path} is not a valid connections file:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(2)
 
 
 def get_app(*, schema: bool = True) -> Flask:

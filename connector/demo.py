@@ -24,7 +24,8 @@ def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0
     import yaml
 
     from connector import jobs, routing_store
-    from connector.connections import ConnectionSpec, Connections
+    from adapters.specs import HubSpotConnection, SalesforceConnection
+    from connector.connections import Connections
     from connector.db import get_db
     from connector.starter import starter_config
 
@@ -32,14 +33,12 @@ def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0
     salesforce = running.sandbox.vendor("salesforce")
     ca = str(running.ca_path)
     specs = [
-        ConnectionSpec("hubspot", "hubspot", {"base_url": running.url, "ca_bundle": ca},
-                       {"token": "sandbox-hubspot-token", "app_secret": "sandbox-app-secret"},
-                       settings.poll_interval_seconds),
-        ConnectionSpec("salesforce", "salesforce",
-                       {"url": running.url, "auth": "password", "client_id": "sandbox",
-                        "username": "admin@sandbox.example", "ca_bundle": ca, "org_id": salesforce.store.org_id,
-                        "intake_queues": ["Inbound Leads"]},
-                       {"client_secret": "sandbox", "password": "sandbox"}, settings.poll_interval_seconds),
+        HubSpotConnection(name="hubspot", token="sandbox-hubspot-token", app_secret="sandbox-app-secret",
+                          base_url=running.url, ca_bundle=ca, poll_interval_seconds=settings.poll_interval_seconds),
+        SalesforceConnection(name="salesforce", url=running.url, auth="password", client_id="sandbox",
+                             client_secret="sandbox", username="admin@sandbox.example", password="sandbox",
+                             ca_bundle=ca, org_id=salesforce.store.org_id, intake_queues=["Inbound Leads"],
+                             poll_interval_seconds=settings.poll_interval_seconds),
     ]
     connections = Connections(specs)
     app.extensions["leadrouter.connections"] = connections

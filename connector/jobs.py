@@ -211,7 +211,7 @@ def for_each_connection(app: Flask, func, due: DueTracker, seconds: float | None
 
     connections = runtime(app).connections
     for name in connections.names():
-        interval = seconds if seconds is not None else connections.specs[name].poll_interval_s
+        interval = seconds if seconds is not None else connections.specs[name].poll_interval_seconds
         if due.due((func.__name__, name), interval, time.monotonic()):
             guarded(func, app, name)
 

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
                            "configured; `on` always; `off` never.")
     routing_config: Path | None = Field(None, description="Routing config file (YAML/JSON) loaded at start; "
                                         "a bad file stops start-up with the engine's errors.")
+    connections_file: Path | None = Field(None, description="CRM connections file (YAML, see "
+                                          "docs/connections.md): any number of HubSpot portals and Salesforce "
+                                          "orgs; secrets as `${VAR}` references. A bad file stops start-up "
+                                          "listing every problem.")
     poll_interval_seconds: int = Field(60, ge=5, le=86_400, description="How often pollers ask each CRM for "
                                        "unassigned leads.")
 
@@ -180,7 +184,7 @@ class Settings(BaseSettings):
 
     @property
     def crm_configured(self) -> bool:
-        return bool(self.hubspot_token or self.salesforce_url)
+        return bool(self.hubspot_token or self.salesforce_url or self.connections_file)
 
     def secret_values(self) -> list[str]:
         """Every secret value set, for the log redaction filter."""

@@ -7,7 +7,7 @@ from functools import partial
 from flask import Flask
 
 from connector import jobs
-from connector.connections import Connections, from_settings
+from connector.connections import Connections, configured
 from connector.db import get_db
 from connector.outcomes import sync_outcomes
 from connector.pipeline import Pipeline
@@ -25,7 +25,7 @@ def init_app(app: Flask, **adapter_options) -> None:
 
         return specs(db, box)
 
-    connections = Connections(from_settings(settings), stored, **adapter_options)
+    connections = Connections(configured(settings), stored, **adapter_options)
     app.extensions["leadrouter.connections"] = connections
     configs = RoutingConfigs(db)
     app.extensions["leadrouter.runtime"] = jobs.Runtime(

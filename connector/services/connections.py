@@ -184,14 +184,25 @@ def test(db: Database, box: SecretBox, connection_id: int, *, actor: str, **adap
     return results
 
 
-def specs(db: Database, box: SecretBox) -> list[Any]:
-    """Enabled stored connections as ``connector.connections.ConnectionSpec`` (what the worker,
-    the poller and the webhook doors use), secrets decrypted."""
-    from connector.connections import ConnectionSpec
+def spec_of(row: Connection, secrets: dict[str, str]) -> Any:
+    """A stored row as the typed connection model, or a ``BrokenSpec`` saying why it is not one."""
+    from pydantic import ValidationError
 
-    return [ConnectionSpec(row.name, row.kind, _adapter_settings(row), _box_decrypt(box, row.secrets),
-                           row.poll_interval_s)
-            for row in list_connections(db) if row.enabled]
+    from adapters.specs import parse_spec, problems
+    from connector.connections import BrokenSpec
+
+    data = {**_adapter_settings(row), **secrets, "name": row.name, "kind": row.kind, "enabled": row.enabled,
+            "poll_interval_seconds": row.poll_interval_s}
+    try:
+        return parse_spec(data)
+    except ValidationError as exc:
+        return BrokenSpec(row.name, row.kind, "; ".join(problems(exc)), row.enabled, row.poll_interval_s)
+
+
+def specs(db: Database, box: SecretBox) -> list[Any]:
+    """Enabled stored connections as typed connection models (what the worker, the poller and
+    the webhook doors use), secrets decrypted; a row that is no longer valid fails alone."""
+    return [spec_of(row, _box_decrypt(box, row.secrets)) for row in list_connections(db) if row.enabled]
 
 
 def webhook_urls(base_url: str, row: Connection) -> dict[str, str]:

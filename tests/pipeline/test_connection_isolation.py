@@ -11,7 +11,7 @@ from tests.conftest import make_test_app
 from tests.pipeline.test_end_to_end import owner_in_crm
 from tests.pipeline.test_processes import ROOT, worker_env
 
-BROKEN_REASON = "Salesforce password auth needs"
+BROKEN_REASON = "the password login needs client_id, client_secret, username, password"
 
 
 def store_broken_connection(app) -> None:

@@ -80,5 +80,6 @@ def test_stored_connections_become_specs_for_the_worker(admin_client, db, web_ap
          {"kind": "salesforce", "name": "sf", "url": "https://login.salesforce.com", "client_id": "abc",
           "intake_queue": "Inbound Leads", "client_secret": "s3cret", "poll_interval_s": "60", "enabled": "1"})
     [spec] = connections.specs(db, web_app.extensions["leadrouter.secrets"])
-    assert (spec.name, spec.kind, spec.secrets) == ("sf", "salesforce", {"client_secret": "s3cret"})
-    assert spec.settings["intake_queues"] == ["Inbound Leads"] and "intake_queue" not in spec.settings
+    assert (spec.name, spec.kind, spec.secrets()) == ("sf", "salesforce", {"client_secret": "s3cret"})
+    assert spec.intake_queues == ["Inbound Leads"] and spec.adapter_settings()["auth"] == "client_credentials"
+    assert "s3cret" not in repr(spec) and "s3cret" not in str(spec.public())
