@@ -39,7 +39,8 @@ class HubSpotEvent(BaseModel):
     occurredAt: Annotated[StrictInt, Field(ge=MIN_OCCURRED_MS, le=MAX_OCCURRED_MS)]
     subscriptionType: Annotated[StrictStr, Field(min_length=1, max_length=200)]
     attemptNumber: Annotated[StrictInt, Field(ge=0, le=1000)] | None = None
-    objectId: Annotated[StrictInt, Field(ge=1, le=MAX_HUBSPOT_ID)]
+    # absent on association-change events (fromObjectId / toObjectId): those are skipped, not refused
+    objectId: Annotated[StrictInt, Field(ge=1, le=MAX_HUBSPOT_ID)] | None = None
     objectTypeId: Text | None = None
     propertyName: Text | None = None
     propertyValue: Annotated[Scalar, Field(union_mode="left_to_right")] = None

@@ -348,3 +348,13 @@ def test_a_chunked_body_within_the_limit_is_read_whole(served_door):
     status, answer = _post_chunked(port, "/webhooks/inbound/salesforce", body, inbound_headers(body))
     assert status == 200 and answer["queued"] == 1
     assert stored(app) == 1
+
+
+def test_an_association_change_event_beside_a_creation_is_skipped_not_refused(door):
+    """HubSpot's association-change events carry fromObjectId / toObjectId, no objectId."""
+    association = {"eventId": 7, "subscriptionType": "contact.associationChange", "occurredAt": 1714564800000,
+                   "fromObjectId": 5, "toObjectId": 9, "associationType": "CONTACT_TO_COMPANY"}
+    body = json.dumps([association, *json.loads(events(3))]).encode()
+    response = post_hubspot(door, body)
+    assert response.status_code == 200 and response.get_json()["queued"] == 1
+    assert stored(door) == 1
