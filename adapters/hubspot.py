@@ -247,7 +247,7 @@ class HubSpotAdapter(CrmAdapter):
         out = []
         for e in hubspot_events.parse(body):
             prefix, _, action = e.subscriptionType.partition(".")
-            if prefix not in EVENT_PREFIXES[self.object_type]:
+            if prefix not in EVENT_PREFIXES[self.object_type] or e.objectId is None:
                 continue
             kind = EVENT_KINDS.get(action, WebhookKind.PROPERTY_CHANGED)
             if kind is WebhookKind.PROPERTY_CHANGED and e.propertyName == OWNER:
