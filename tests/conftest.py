@@ -25,7 +25,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # No developer's .env or exported settings may leak into a test.
-for _name in [name for name in os.environ if name.startswith("LEADROUTER_")]:
+# LEADROUTER_ACCEPTANCE_ROOT is the test suite's own: which checkout the acceptance suite runs.
+for _name in [name for name in os.environ if name.startswith("LEADROUTER_") and name != "LEADROUTER_ACCEPTANCE_ROOT"]:
     del os.environ[_name]
 os.environ.setdefault("LEADROUTER_LOG_LEVEL", "WARNING")
 
