@@ -104,10 +104,13 @@ def describe_error(exc: Exception) -> str:
 class Database:
     """The app's engine and session factory, kept on ``app.extensions['leadrouter.db']``."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, routing_file: Path | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Who owns the routing rules: LEADROUTER_ROUTING_CONFIG's file (read-only everywhere
+        # else, see routing_store.ManagedByFile), or None: the database.
+        self.routing_file = routing_file
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -120,7 +123,8 @@ class Database:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["leadrouter.db"] = Database(app.config["LEADROUTER_SETTINGS"].database_url)
+    settings = app.config["LEADROUTER_SETTINGS"]
+    app.extensions["leadrouter.db"] = Database(settings.database_url, routing_file=settings.routing_config)
 
 
 def get_db(app: Flask | None = None) -> Database:

@@ -35,14 +35,9 @@ def refusal(path: Path) -> str:
             "and restart leadrouter, or unset the variable to manage the rules here")
 
 
-def manage_from_file(db: Database, path: Path | None) -> None:
-    """Declare who owns the rules for this app's database: the file ``path``, or (None) the database."""
-    db.routing_file = path  # type: ignore[attr-defined]
-
-
 def managed_file(db: Database) -> Path | None:
     """The file that owns the rules (read-only everywhere else), or None: the database owns them."""
-    return getattr(db, "routing_file", None)
+    return db.routing_file
 
 
 def validate_text(text: str) -> list[str]:

@@ -195,7 +195,4 @@ def import_():
 
 
 def init_app(app: Flask) -> None:
-    # The web room is wired into every app (the CLI's too), so the store learns here who owns the
-    # rules: `rules import` and the API then refuse through the same check as these pages.
-    routing_store.manage_from_file(get_db(app), app.config["LEADROUTER_SETTINGS"].routing_config)
     app.register_blueprint(bp)
