@@ -90,6 +90,10 @@ def load_file(path: Path, environ: Mapping[str, str] | None = None) -> list[Spec
         raise ConnectionsFileError(path, [f"cannot read the file: {exc.strerror or exc}"]) from None
     except yaml.YAMLError as exc:
         raise ConnectionsFileError(path, [f"not valid YAML: {exc}".splitlines()[0]]) from None
+    except RecursionError:
+        raise ConnectionsFileError(path, ["not valid YAML: nested too deeply"]) from None
+    except (ValueError, OverflowError) as exc:  # a value YAML cannot hold (a 5,000-digit int, 2026-13-45)
+        raise ConnectionsFileError(path, [f"not valid YAML: {exc}"[:160]]) from None
     if not isinstance(data, dict) or set(data) != {"connections"} or not isinstance(data["connections"], list):
         raise ConnectionsFileError(path, ["the file must hold one key, `connections`, a list of connections"])
     found: list[str] = []
@@ -107,7 +111,8 @@ def load_file(path: Path, environ: Mapping[str, str] | None = None) -> list[Spec
         if isinstance(name, str):
             names[name] = index
         kind = item.get("kind")
-        model = {"hubspot": HubSpotConnection, "salesforce": SalesforceConnection}.get(kind)
+        model = {"hubspot": HubSpotConnection, "salesforce": SalesforceConnection}.get(kind) \
+            if isinstance(kind, str) else None
         if model is None:
             found.append(f"{where}.kind: must be one of {', '.join(k.value for k in CrmKind)}")
             continue

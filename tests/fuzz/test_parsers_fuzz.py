@@ -164,3 +164,40 @@ def test_connection_specs_through_the_connection_store(connection_store, form):
     with db.session() as session:   # keep the store small: one row per example
         from connector.models import Connection
         session.delete(session.get(Connection, row.id))
+
+
+def _connections_file(items) -> str:
+    return yaml.safe_dump({"connections": items}) if isinstance(items, list) else yaml.safe_dump(items)
+
+
+valid_file_items = st.fixed_dictionaries(
+    {"name": st.from_regex(r"[a-z0-9_-]{1,12}", fullmatch=True), "kind": st.sampled_from(["hubspot", "salesforce"])},
+    optional={"token": st.sampled_from(["${FUZZ_TOKEN}", "${UNSET_VAR}", "inline"]),
+              "app_secret": st.just("${FUZZ_TOKEN}"), "url": form_text, "client_id": form_text,
+              "portal_id": json_values, "fields": json_values, "closed_statuses": json_values,
+              "poll_interval_seconds": json_values, "org_id": json_values})
+connection_files = st.one_of(
+    st.lists(valid_file_items, max_size=3).map(_connections_file),
+    st.lists(st.dictionaries(st.sampled_from(["name", "kind", "token", "url", "fields"]), json_values, max_size=4)
+             | json_values, max_size=3).map(_connections_file),
+    json_values.map(_connections_file), st.text(max_size=200),
+    st.integers(1, 3000).map(lambda n: "connections: " + "[" * n + "]" * n),
+    st.sampled_from(["connections: [{kind: [hubspot]}]", "connections:\n  - {kind: {a: 1}, name: [x]}",
+                     "connections: [{name: a, kind: hubspot, token: ${X}, poll_interval_seconds: " + "9" * 5000 + "}]"]))
+
+
+@FUZZ
+@given(text=connection_files)
+@example(text="connections: [{kind: [hubspot]}]")
+def test_connection_files(tmp_path_factory, text):
+    from connector.connections import ConnectionsFileError, load_file
+
+    path = tmp_path_factory.mktemp("file", numbered=True) / "connections.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        specs = load_file(path, environ={"FUZZ_TOKEN": "pat-fuzz"})
+    except ConnectionsFileError as exc:
+        assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
+        return _tally("connection_files", "refused")
+    _tally("connection_files", "loaded")
+    assert all(spec.name for spec in specs)
