@@ -63,7 +63,7 @@ def _spec_kind(name: str, kind: str | None = None) -> str:
     spec = connections.specs.get(name)
     if spec is None or (kind is not None and spec.kind != kind):
         raise DoorError(404, f"no {kind + ' ' if kind else ''}connection named {name[:64]!r}")
-    return spec.kind
+    return str(getattr(spec.kind, "value", spec.kind))   # "hubspot" | "salesforce"
 
 
 def _adapter(name: str, kind: str) -> CrmAdapter:
