@@ -6,8 +6,9 @@ rules engine gets ``rules_engine.Lead`` (canonical) values.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
-from datetime import datetime
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -136,6 +137,55 @@ class WebhookReply:
     body: str
 
 
+@dataclass(frozen=True)
+class ConnectionHealth:
+    """What this process saw of one connection's CRM: the last call that worked, the last one
+    that failed (its message, never a secret) and the API headroom the CRM's own response headers
+    reported (``headroom``: ``daily_remaining``/``daily_max`` and, for HubSpot, the rolling
+    window's ``window_remaining``/``window_max``). ``version`` grows with every observation."""
+
+    last_ok_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    headroom: dict[str, int] = field(default_factory=dict)
+    headroom_at: datetime | None = None
+    version: int = 0
+
+
+class HealthTracker:
+    """Kept by a connection's HTTP choke point: one cheap in-memory update per CRM call; whoever
+    persists it reads ``snapshot()`` now and then (never a write per call)."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._lock = threading.Lock()
+        self._health = ConnectionHealth()
+
+    def _headroom(self, health: ConnectionHealth, headroom: Mapping[str, int | None] | None,
+                  now: datetime) -> ConnectionHealth:
+        values = {k: int(v) for k, v in (headroom or {}).items() if v is not None}
+        if not values:   # a response without the headers (HubSpot search) keeps the last reading
+            return health
+        return replace(health, headroom={**health.headroom, **values}, headroom_at=now)
+
+    def ok(self, headroom: Mapping[str, int | None] | None = None) -> None:
+        with self._lock:
+            now = self._clock()
+            health = self._headroom(self._health, headroom, now)
+            self._health = replace(health, last_ok_at=now, version=health.version + 1)
+
+    def failed(self, message: str, headroom: Mapping[str, int | None] | None = None) -> None:
+        with self._lock:
+            now = self._clock()
+            health = self._headroom(self._health, headroom, now)
+            self._health = replace(health, last_error=message[:500], last_error_at=now,
+                                   version=health.version + 1)
+
+    def snapshot(self) -> ConnectionHealth:
+        with self._lock:
+            return self._health
+
+
 class CrmAdapter(abc.ABC):
     """One CRM connection. Every method may raise adapters.errors.CrmError subclasses."""
 
@@ -186,6 +236,16 @@ class CrmAdapter(abc.ABC):
     @abc.abstractmethod
     def webhook_reply(self, events: Sequence[WebhookEvent]) -> WebhookReply:
         """What to answer once the events are stored (Salesforce needs its SOAP Ack)."""
+
+    def unknown_fields(self) -> list[str]:
+        """Each mapped CRM field (the field map's defaults, ``fields`` and ``extra_fields``, and
+        the fields the adapter reads itself) that the CRM's own field list does not have, as a
+        sentence naming it. Asks the CRM (Salesforce describe, HubSpot properties API)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot check its fields")
+
+    def health(self) -> ConnectionHealth:
+        """What this process's calls to the CRM saw (``ConnectionHealth``); no CRM call."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no health")
 
     def close(self) -> None:
         """Release HTTP pools; adapters are cheap to rebuild."""

@@ -12,8 +12,8 @@ from hubspot.crm.objects import (BatchReadInputSimplePublicObjectId, Filter, Fil
 
 from adapters import hubspot_events, hubspot_signature
 from adapters.assigning import WriteWindows
-from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, CrmAdapter, CrmUser,
-                           DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
+from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAdapter,
+                           CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
                            WebhookKind, WebhookReply, chunked, unique)
 from adapters.cursor import SinceCursor
 from adapters.hubspot_http import HubSpotConnection
@@ -231,6 +231,19 @@ class HubSpotAdapter(CrmAdapter):
                                         parse_datetime(p.get("hs_lastmodifieddate"))))
             more = more and bool(found)
         return outcomes
+
+    # -- connection checks -----------------------------------------------------------------
+    def unknown_fields(self) -> list[str]:
+        """Mapped properties (field map, ``extra_fields``, the owner and cursor properties) the
+        portal's properties API (``GET /crm/v3/properties/{objectType}``) does not list."""
+        answer = self.conn.call(self.api.properties.core_api.get_all_with_http_info, self.object_type)
+        known = {p.name for p in answer.results or []}
+        return [f"{self.object_type}.{name} is not a property of {self.object_type} in this portal"
+                for name in self.fields.crm_fields(OWNER, "createdate", "hs_lastmodifieddate")
+                if name not in known]
+
+    def health(self) -> ConnectionHealth:
+        return self.conn.health.snapshot()
 
     # -- writes ----------------------------------------------------------------------------
     def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]:

@@ -14,15 +14,20 @@ import urllib3
 from hubspot import HubSpot
 from hubspot.crm.objects import ApiException as ObjectsApiException
 from hubspot.crm.owners import ApiException as OwnersApiException
+from hubspot.crm.properties import ApiException as PropertiesApiException
 
+from adapters.base import HealthTracker
 from adapters.errors import (AuthError, Conflict, CrmError, CrmUnavailable, InvalidData, NotFound,
                              PermissionDenied, RateLimited)
 from adapters.retry import RetryPolicy, WindowLimiter, header_float, header_int
 
 # Each SDK package has its own ApiException class; these are the packages we call.
-API_EXCEPTIONS = (ObjectsApiException, OwnersApiException)
+API_EXCEPTIONS = (ObjectsApiException, OwnersApiException, PropertiesApiException)
 STATUSES: dict[int, type[CrmError]] = {400: InvalidData, 401: AuthError, 403: PermissionDenied,
                                        404: NotFound, 409: Conflict}
+# API headroom (connection health) -> the response header HubSpot reports it in.
+HEADROOM_HEADERS = {"window_remaining": "X-HubSpot-RateLimit-Remaining", "window_max": "X-HubSpot-RateLimit-Max",
+                    "daily_remaining": "X-HubSpot-RateLimit-Daily-Remaining", "daily_max": "X-HubSpot-RateLimit-Daily"}
 # Waits when a 429 carries no Retry-After (HubSpot usually sends none).
 POLICY_WAITS = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0, "DAILY": 3600.0}
 
@@ -68,6 +73,11 @@ class HubSpotConnection:
                                     clock=monotonic, sleep=sleep)
         self.search = WindowLimiter(search_per_second, 1.0, clock=monotonic, sleep=sleep)
         self.last_headers: Mapping[str, str] = {}
+        self.health = HealthTracker()   # last success / error / headroom, for connection health
+
+    @staticmethod
+    def headroom(headers: Mapping[str, str] | None) -> dict[str, int | None]:
+        return {key: header_int(headers, name) for key, name in HEADROOM_HEADERS.items()}
 
     def _observe(self, headers: Mapping[str, str] | None) -> None:
         if not headers:
@@ -87,10 +97,15 @@ class HubSpotConnection:
         except API_EXCEPTIONS as exc:
             if exc.status != 429:   # a 429's own wait (Retry-After / policy) is the one to honour
                 self._observe(exc.headers)
-            raise map_error(exc) from exc
+            error = map_error(exc)
+            self.health.failed(error.message, self.headroom(exc.headers))
+            raise error from exc
         except urllib3.exceptions.HTTPError as exc:   # MaxRetryError, timeouts, resets
-            raise CrmUnavailable(f"HubSpot unreachable: {exc}") from exc
+            error = CrmUnavailable(f"HubSpot unreachable: {exc}")
+            self.health.failed(error.message)
+            raise error from exc
         self._observe(headers)
+        self.health.ok(self.headroom(headers))
         return data
 
     def call(self, fn: Callable[..., Any], *args: Any, search: bool = False, **kwargs: Any) -> Any:

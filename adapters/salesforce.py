@@ -9,8 +9,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from adapters import salesforce_soql as soql
 from adapters.assigning import WriteWindows
-from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, CrmAdapter, CrmUser,
-                           DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
+from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAdapter,
+                           CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
                            WebhookKind, WebhookReply, chunked, unique)
 from adapters.cursor import SinceCursor
 from adapters.errors import InvalidData, WebhookRejected
@@ -192,6 +192,21 @@ class SalesforceAdapter(CrmAdapter):
                         first.get(r["Id"]) or parse_datetime(r.get("LastActivityDate")),
                         r.get("OwnerId"), parse_sf_datetime(r.get("SystemModstamp")))
                 for r in rows]
+
+    # -- connection checks -----------------------------------------------------------------
+    def unknown_fields(self) -> list[str]:
+        """Mapped fields (field map, ``extra_fields``, the fields every read asks for) that the
+        org's ``sobjects/Lead/describe`` does not list; ``Owner.Type`` checks the relationship."""
+        described = self.conn.call(lambda sf: sf.restful("sobjects/Lead/describe"))
+        fields = described.get("fields") or []
+        known = {str(f.get("name", "")).lower() for f in fields}
+        relationships = {str(f.get("relationshipName")).lower() for f in fields if f.get("relationshipName")}
+        return [f"Lead.{name} is not a field of Lead in this org" for name in self._lead_fields()
+                if (name.split(".")[0].lower() not in relationships if "." in name
+                    else name.lower() not in known)]
+
+    def health(self) -> ConnectionHealth:
+        return self.conn.health.snapshot()
 
     # -- writes ----------------------------------------------------------------------------
     def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]:

@@ -12,6 +12,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
 from adapters import salesforce_auth as auth
+from adapters.base import HealthTracker
 from adapters.errors import (AuthError, Conflict, CrmError, CrmUnavailable, InvalidData, NotFound,
                              PermissionDenied, RateLimited, SessionRenewed)
 from adapters.retry import RetryPolicy
@@ -75,6 +76,13 @@ class SalesforceConnection:
         self._lock = threading.Lock()
         self.logins = 0
         self.api_usage: tuple[int, int] | None = None   # (used, limit) from Sforce-Limit-Info
+        self.health = HealthTracker()   # last success / error / headroom, for connection health
+
+    def _headroom(self) -> dict[str, int] | None:
+        if self.api_usage is None:
+            return None
+        used, limit = self.api_usage
+        return {"daily_used": used, "daily_max": limit, "daily_remaining": max(0, limit - used)}
 
     def _login(self, stale: Salesforce | None = None) -> Salesforce:
         with self._lock:
@@ -90,6 +98,17 @@ class SalesforceConnection:
         return self._sf if self._sf is not None else self._login()
 
     def _once(self, fn: Callable[[Salesforce], T], resend: bool = True) -> T:
+        try:
+            result = self._attempt(fn, resend)
+        except SessionRenewed:
+            raise   # not a failure: logged in again, the caller resends
+        except CrmError as exc:
+            self.health.failed(exc.message)   # the SDK reads Sforce-Limit-Info of successes only
+            raise
+        self.health.ok(self._headroom())
+        return result
+
+    def _attempt(self, fn: Callable[[Salesforce], T], resend: bool) -> T:
         sf = self.client()
         try:
             try:

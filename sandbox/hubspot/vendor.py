@@ -7,9 +7,9 @@ from typing import Any
 import flask
 
 from sandbox.core import Vendor
-from sandbox.hubspot import api, control, errors, owners
+from sandbox.hubspot import api, associations, control, errors, owners, properties_api
 from sandbox.hubspot.owners import Owner, OwnerDirectory
-from sandbox.hubspot.properties import iso
+from sandbox.hubspot.properties import OBJECT_TYPE_IDS, PropType, iso
 from sandbox.hubspot.ratelimit import RateLimiter
 from sandbox.hubspot.search import SearchLimits
 from sandbox.hubspot.store import Crm, Record
@@ -28,7 +28,12 @@ ANALYTICS_SOURCES = {"Web": "ORGANIC_SEARCH", "Phone Inquiry": "OFFLINE",
 CONTACT_FIELDS = {"first_name": "firstname", "last_name": "lastname", "email": "email",
                   "phone": "phone", "title": "jobtitle", "company": "company", "website": "website",
                   "industry": "industry", "employees": "numberofemployees", "country": "country",
-                  "state": "state", "city": "city", "zip": "zip", "annual_revenue": "annualrevenue"}
+                  "state": "state", "city": "city", "zip": "zip", "annual_revenue": "annualrevenue",
+                  # the demo portal's custom contact properties (declared by seed_demo)
+                  "segment": "segment", "product_interest": "product_interest"}
+# The demo portal's custom contact properties (Settings -> Properties), as an admin creates them.
+DEMO_CONTACT_PROPERTIES = (("segment", PropType.ENUM, "Segment", ("SMB", "Mid-Market", "Enterprise")),
+                           ("product_interest", PropType.STRING, "Product interest", ()))
 
 
 class HubSpotVendor(Vendor):
@@ -60,7 +65,9 @@ class HubSpotVendor(Vendor):
         bp.register_error_handler(errors.HubSpotError,
                                   lambda exc: errors.response(exc.status, exc.body()))
         api.register(bp, self)
+        associations.register(bp, self)
         owners.register(bp, self)
+        properties_api.register(bp, self)
         return bp
 
     def control_blueprint(self) -> flask.Blueprint:
@@ -119,6 +126,8 @@ class HubSpotVendor(Vendor):
     def seed_demo(self, org) -> None:
         with self.sandbox.lock:
             self.portal_id = self.webhooks.portal_id = org.hubspot_portal_id
+            for name, kind, label, options in DEMO_CONTACT_PROPERTIES:
+                self.crm.declare_property("contacts", name, kind, label=label, options=options)
             team = {"id": "4500001", "name": org.team_name, "primary": True}
             for index, rep in enumerate(org.all_reps):
                 self.owners.add(Owner(id=str(61_000_001 + index), email=rep.email,
@@ -136,9 +145,13 @@ class HubSpotVendor(Vendor):
                                 source="IMPORT")
 
     def create_lead(self, data: dict) -> dict:
-        """A contact as a web form would create it (fires contact.creation)."""
+        """A contact as a web form would create it (fires contact.creation). With
+        ``object: leads`` a Leads-object record follows, associated with that contact as its
+        primary contact, the way a rep or a workflow creates one (fires object.creation, 0-136);
+        the answer is then the lead. Custom properties the portal has not declared are left out."""
+        schema = self.crm.schema("contacts")
         props = {prop: data[key] for key, prop in CONTACT_FIELDS.items()
-                 if data.get(key) not in (None, "")}
+                 if data.get(key) not in (None, "") and prop in schema}
         if data.get("source"):
             props["hs_analytics_source"] = ANALYTICS_SOURCES.get(data["source"], "OTHER_CAMPAIGNS")
         props.setdefault("lifecyclestage", "lead")
@@ -148,9 +161,22 @@ class HubSpotVendor(Vendor):
             if owner is not None:
                 props["hubspot_owner_id"] = owner.id
         props.update(data.get("properties") or {})
+        as_lead = data.get("object") == "leads"
+        if as_lead:
+            props.pop("hubspot_owner_id", None)   # the lead is what gets routed
         with self.sandbox.lock:
             record = self.crm.create("contacts", props, source="CRM_UI")
-            return record.to_json("contacts", list(record.properties))
+            if not as_lead:
+                return record.to_json("contacts", list(record.properties))
+            name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) \
+                or data.get("email") or f"Lead {record.id}"
+            lead_props = {"hs_lead_name": name, "hs_pipeline": "lead-pipeline-id",
+                          "hs_pipeline_stage": "new-stage-id"}
+            lead_props.update(data.get("lead_properties") or {})
+            lead = self.crm.create("leads", lead_props, source="CRM_UI", associations=[
+                {"to": {"id": record.id},
+                 "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 578}]}])
+            return lead.to_json("leads", list(lead.properties))
 
     def get_record(self, record_type: str, record_id: str) -> dict | None:
         with self.sandbox.lock:
@@ -168,26 +194,31 @@ class HubSpotVendor(Vendor):
                 "app_secret": self.sandbox.options["hubspot_app_secret"],
                 "webhook_url": self.webhooks.settings.url,
                 "owners": len(self.owners.owners),
-                "contacts": len(self.crm.store("contacts").records)}
+                "contacts": len(self.crm.store("contacts").records),
+                "leads": len(self.crm.store("leads").records)}
 
     # -- webhooks --------------------------------------------------------------------------
     def _on_change(self, object_type: str, record: Record, changes: dict, source: str) -> None:
-        if object_type != "contacts":
+        if object_type not in ("contacts", "leads"):
             return
         if source == "CRM_UI":
             change_source, source_id = "CRM_UI", f"userId:{ADMIN_USER_ID}"
         else:
             change_source, source_id = ("INTEGRATION", str(self.app_id)) if source == "API" \
                 else (source, None)
+        # Contacts: the legacy contact.* subscriptions. Leads only exist as generic object.*
+        # subscriptions, whose events carry the objectTypeId (0-136).
+        prefix, extra = ("contact", {}) if object_type == "contacts" else \
+            ("object", {"objectTypeId": OBJECT_TYPE_IDS[object_type]})
         if changes.get("__created__"):
-            self.webhooks.emit("contact.creation", record.id, change_source=change_source,
-                               source_id=source_id, changeFlag="CREATED")
+            self.webhooks.emit(f"{prefix}.creation", record.id, change_source=change_source,
+                               source_id=source_id, changeFlag="CREATED", **extra)
             changes = {"hubspot_owner_id": record.properties.get("hubspot_owner_id")} \
                 if record.properties.get("hubspot_owner_id") else {}
         if "hubspot_owner_id" in changes:
-            self.webhooks.emit("contact.propertyChange", record.id, change_source=change_source,
+            self.webhooks.emit(f"{prefix}.propertyChange", record.id, change_source=change_source,
                                source_id=source_id, propertyName="hubspot_owner_id",
-                               propertyValue=changes["hubspot_owner_id"] or "")
+                               propertyValue=changes["hubspot_owner_id"] or "", **extra)
 
     def first_activity(self, record: Record, at: datetime) -> None:
         """A rep's first sales activity (what outcome sync reads)."""

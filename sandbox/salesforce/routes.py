@@ -66,7 +66,8 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
 
     @bp.after_request
     def limit_info(response: flask.Response) -> flask.Response:
-        if flask.request.path.startswith("/services/data"):
+        # Every REST call but the Versions URI (/services/data/), which does not count either.
+        if flask.request.path.startswith("/services/data/v"):
             response.headers["Sforce-Limit-Info"] = vendor.limit_header()
         return response
 
@@ -114,7 +115,7 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
     @bp.get("/services/data/v<version>/sobjects/<name>/describe")
     def describe(version: str, name: str) -> Any:
         obj = object_or_404(name)
-        fields = [{"name": f.name, "label": f.name, "type": f.type.value,
+        fields = [{"name": f.name, "label": f.name, "type": f.type.value, "custom": f.name.endswith("__c"),
                    "createable": f.writable, "updateable": f.writable,
                    "nillable": not f.required and f.type.value != "boolean",
                    "referenceTo": list(f.reference_to), "relationshipName": f.relationship}
