@@ -113,7 +113,7 @@ def main(n_leads: int = 20000, n_naive: int = 300, naive_budget_s: float = 4.0) 
         state = InMemoryState()
 
         def route(lead):
-            d = decide(lead, config, state, lead.created_at, connection_kind="salesforce")
+            d = decide(lead, config, state, lead.created_at, crm="salesforce")
             if render:
                 d.trace  # noqa: B018 - rendering is part of what is measured
             state.apply(d.state_changes)
@@ -133,7 +133,7 @@ def main(n_leads: int = 20000, n_naive: int = 300, naive_budget_s: float = 4.0) 
         ctx = Ctx(lead.created_at, naive_state, frozenset(), "salesforce", lead)
         for rep in cc.reps:      # re-scan every rep
             base_reason(rep, ctx)
-        d = decide(lead, cfg, naive_state, lead.created_at, connection_kind="salesforce")
+        d = decide(lead, cfg, naive_state, lead.created_at, crm="salesforce")
         d.trace  # noqa: B018
         naive_state.apply(d.state_changes)
 

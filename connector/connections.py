@@ -236,6 +236,15 @@ class Connections:
                     raise ConnectionBroken(name, self._broken[name]) from None
             return self._adapters[name]
 
+    def owner_keys(self, name: str) -> tuple[str, ...]:
+        """Where reps' ``crm:`` hold their owner ids in connection ``name``: under its name, and
+        under its kind too when it is the only connection of its kind (the shorthand
+        ``crm: {hubspot: "101"}``). With two HubSpot portals, only the names say which is which."""
+        specs = self.specs
+        kind = specs[name].kind
+        same_kind = [n for n, spec in specs.items() if spec.kind == kind]
+        return (name, str(getattr(kind, "value", kind))) if len(same_kind) == 1 else (name,)
+
     def problems(self) -> dict[str, str]:
         """Why each connection that cannot be used cannot (building every adapter not built yet)."""
         for name in self.names():

@@ -68,7 +68,7 @@ def drain(app: Flask, worker: str | None = None, max_batches: int = 1000) -> Bat
             except CrmError:  # this connection cannot be used: the others go on (logged once)
                 continue
             try:
-                report = rt.pipeline.run_batch(name, adapter, worker, size)
+                report = rt.pipeline.run_batch(name, adapter, worker, size, rt.connections.owner_keys(name))
             except Exception:  # noqa: BLE001 — one connection's failure never stops the others
                 log.exception("worker batch of %s failed; its rows are retried when their lease runs out", name)
                 continue
@@ -151,13 +151,14 @@ def sync_roster(app: Flask, name: str) -> dict[str, bool]:
     adapter, config = _adapter_and_config(app, name)
     if config is None:
         return {}
+    keys = runtime(app).connections.owner_keys(name)
     users = adapter.read_roster()
     by_id = {u.id: u for u in users}
     by_email = {u.email.lower(): u for u in users if u.email}
     changes: dict[str, bool] = {}
     with get_db(app).session() as session:
         for rep in config.reps:
-            owner_id = rep.crm.get(adapter.kind)
+            owner_id = config.crm_owner_id(rep.id, keys)
             user = by_id.get(str(owner_id)) if owner_id else by_email.get((rep.email or "").lower())
             if owner_id is None and user is None:
                 continue  # not linked to this CRM: its users say nothing about this rep
@@ -167,15 +168,15 @@ def sync_roster(app: Flask, name: str) -> dict[str, bool]:
                                 .values(id=rep.id, name=rep.name or rep.id, email=rep.email, active=True)
                                 .on_conflict_do_nothing(index_elements=["id"]))
                 row = session.get(Rep, rep.id, with_for_update=True)
-            crm_active = {**(row.profile or {}).get("crm_active", {}), adapter.kind: bool(user and user.active)}
+            crm_active = {**(row.profile or {}).get("crm_active", {}), name: bool(user and user.active)}
             row.profile = {**(row.profile or {}), "crm_active": crm_active}
             active = all(crm_active.values())
             if row.active != active:
                 log.warning("rep %s is now %s (CRM users: %s)", rep.id, "active" if active else "INACTIVE", crm_active)
             row.active = active
             if user:
-                row.crm_ids = {**(row.crm_ids or {}), adapter.kind: user.id}
-            changes[rep.id] = crm_active[adapter.kind]
+                row.crm_ids = {**(row.crm_ids or {}), name: user.id}
+            changes[rep.id] = crm_active[name]
     return changes
 
 
@@ -183,12 +184,13 @@ def reconcile_load(app: Flask, name: str) -> dict[str, int]:
     adapter, config = _adapter_and_config(app, name)
     if config is None:
         return {}
-    owners = {str(rep.crm[adapter.kind]): rep.id for rep in config.reps if rep.crm.get(adapter.kind)}
+    keys = runtime(app).connections.owner_keys(name)
+    owners = {str(owner): rep.id for rep in config.reps if (owner := config.crm_owner_id(rep.id, keys))}
     counts = adapter.read_open_load(list(owners))
     loads = {owners[owner]: count for owner, count in counts.items() if owner in owners}
     loads.update({rep: 0 for rep in owners.values() if rep not in loads})
     with get_db(app).session() as session:
-        set_open_load(session, loads, _now())
+        set_open_load(session, loads, _now(), connection=name)  # only this connection's share
     return loads
 
 

@@ -178,7 +178,8 @@ class RepState(Base):
 
     __tablename__ = "rep_state"
     rep_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    open_load: Mapped[int] = mapped_column(Integer, default=0)
+    open_load: Mapped[int] = mapped_column(Integer, default=0)  # the sum of open_by_connection
+    open_by_connection: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")  # name -> n
     last_assigned_at: Mapped[datetime | None] = mapped_column()
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # bucket key ("d:2026-11-23") -> n
     converted: Mapped[int] = mapped_column(Integer, default=0)
@@ -334,3 +335,19 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConnectionHealthRecord(Base):
+    """What the processes' CRM calls saw of one connection (any source: file, environment, page),
+    so the web process shows what the workers saw: last success, last error, API headroom from
+    the CRM's own headers. Written at most every few seconds per connection and process
+    (``connector.health.HealthWriter``), never per CRM call."""
+
+    __tablename__ = "connection_health"
+    connection: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_ok_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column()
+    headroom: Mapped[dict[str, Any]] = mapped_column(default=dict)  # daily_remaining, daily_max, window_*
+    headroom_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

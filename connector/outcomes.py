@@ -53,7 +53,7 @@ def sync_outcomes(app: Flask, name: str) -> dict[str, int]:
                                             at=outcome.first_activity_at, detail={"source": "crm"}))
                 counts["touched"] += 1
             if outcome.converted and not _has_event(session, assignment.id, CONVERTED):
-                apply_outside_batch(session, StateChanges.outcome(assignment.rep_id, converted=True))
+                apply_outside_batch(session, StateChanges.outcome(assignment.rep_id, converted=True), connection=name)
                 session.add(AssignmentEvent(assignment_id=assignment.id, status=CONVERTED,
                                             at=outcome.changed_at or now, detail={"status": outcome.status}))
                 counts["converted"] += 1

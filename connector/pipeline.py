@@ -78,7 +78,10 @@ class Pipeline:
                       else inbox.DEFAULT_LEASE)
 
     # -- one batch -----------------------------------------------------------------------------
-    def run_batch(self, connection: str, adapter: CrmAdapter, worker: str, limit: int = 100) -> BatchReport:
+    def run_batch(self, connection: str, adapter: CrmAdapter, worker: str, limit: int = 100,
+                  owner_keys: tuple[str, ...] | None = None) -> BatchReport:
+        """``owner_keys``: where reps' ``crm:`` hold their owner ids in this connection (its name,
+        then its kind when the kind has one connection: ``Connections.owner_keys``)."""
         report = BatchReport()
         now = self.clock()
         with self.db.session() as session:
@@ -88,7 +91,7 @@ class Pipeline:
         if not claimed:
             return report
         with self._heartbeat(worker, [inbox_id for inbox_id, _, _, _ in claimed]):
-            self._route(connection, adapter, claimed, now, report)
+            self._route(connection, adapter, claimed, now, report, owner_keys or (connection, adapter.kind))
         return report
 
     @contextmanager
@@ -114,7 +117,7 @@ class Pipeline:
             thread.join(timeout=10)
 
     def _route(self, connection: str, adapter: CrmAdapter, claimed: list, now: datetime,
-               report: BatchReport) -> None:
+               report: BatchReport, owner_keys: tuple[str, ...]) -> None:
         try:
             active = self.configs.current()
         except RoutingConfigMissing as exc:
@@ -129,12 +132,12 @@ class Pipeline:
             self._hold(connection, claimed, now, f"CRM read failed: {exc}", now + write_retry_delay(1, exc), report)
             return
         account_reps = {domain: rep for domain, match in accounts.items()
-                        if match.owner_id and (rep := active.config.rep_for_owner(adapter.kind, match.owner_id))}
+                        if match.owner_id and (rep := active.config.rep_for_owner(owner_keys, match.owner_id))}
 
         to_write: list[tuple[int, int, AssignmentRequest]] = []  # (inbox id, assignment id, request)
         with self.db.session() as session:
             state = SqlRoutingState(session, [rule.name for rule in active.config.rules] + [FALLBACK_KEY],
-                                    [rep.id for rep in active.config.reps])
+                                    [rep.id for rep in active.config.reps], connection=connection)
             work = []
             for inbox_id, lead_id, payload, received_at in claimed:
                 assignment = self._open_assignment(session, connection, lead_id, received_at, payload)
@@ -155,7 +158,7 @@ class Pipeline:
                     continue
                 assignment.lead_summary = _summary(rec, adapter.record_url(lead_id))
                 exclude = frozenset(payload.get("exclude", ()))
-                holder = active.config.rep_for_owner(adapter.kind, rec.owner_id) if rec.owner_id else None
+                holder = active.config.rep_for_owner(owner_keys, rec.owner_id) if rec.owner_id else None
                 rerouting = rec.has_real_owner and holder is not None and holder in exclude
                 if rec.has_real_owner and not rerouting:
                     self._owned_already(session, state, assignment, rec, inbox_id, now, report, active.config)
@@ -170,7 +173,7 @@ class Pipeline:
             work.sort(key=lambda item: priority_key(item[2].lead))
             for inbox_id, assignment, rec, exclude in work:
                 decision = decide(rec.lead, active.config, state, now, exclude=exclude,
-                                  connection_kind=adapter.kind, accounts=account_reps)
+                                  crm=owner_keys, accounts=account_reps)
                 assignment.trace, assignment.rule = decision.trace, decision.rule
                 assignment.decided_at, assignment.config_version = now, active.version
                 if decision.status is Status.ASSIGNED:
@@ -189,7 +192,7 @@ class Pipeline:
                 report.waiting += 1
             state.flush()
         if to_write:
-            self._write(adapter, to_write, report, active.config)
+            self._write(connection, adapter, to_write, report, active.config)
 
     # -- helpers -------------------------------------------------------------------------------
     @staticmethod
@@ -267,7 +270,7 @@ class Pipeline:
         report.errors.append(reason)
         log.warning("batch for %s held: %s", connection, reason)
 
-    def _write(self, adapter: CrmAdapter, to_write: list, report: BatchReport, config) -> None:
+    def _write(self, connection: str, adapter: CrmAdapter, to_write: list, report: BatchReport, config) -> None:
         try:
             results = {r.lead_id: r for r in adapter.assign([request for _, _, request in to_write])}
             failure = None
@@ -315,7 +318,7 @@ class Pipeline:
                     inbox.complete(session, [inbox_id])
                     report.dead += 1
             if released:
-                state = SqlRoutingState(session, (), released)
+                state = SqlRoutingState(session, (), released, connection=connection)
                 for rep_id in released:
                     state.apply(StateChanges.released(rep_id))
                 state.flush()

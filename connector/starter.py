@@ -21,7 +21,7 @@ def _rep_id(email: str, taken: set[str]) -> str:
 
 def starter_config(rosters: dict[str, Iterable[CrmUser]], timezone: str = "UTC",
                    exclude_emails: Iterable[str] = ()) -> dict:
-    """``rosters``: CRM kind -> its users. Inactive users and ``exclude_emails`` (the integration
+    """``rosters``: connection name -> its users. Inactive users and ``exclude_emails`` (the integration
     user, say) are left out."""
     skip = {e.lower() for e in exclude_emails}
     reps: dict[str, dict] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Sequence
 
 import yaml
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
@@ -21,6 +21,7 @@ from .hours import load_zone, parse_hours
 
 ID_PATTERN = r"^[a-z0-9_.-]+$"
 CRM_KINDS = ("salesforce", "hubspot")
+CONNECTION_KEY = re.compile(r"^[a-z0-9_-]{1,64}$")
 # Notifications and the SLA loop (read by connector/notify; decide() ignores them).
 NOTIFY_TARGETS = {
     "slack": {"rep": "a direct message to the assigned rep", "team": "the team's channel",
@@ -95,6 +96,13 @@ class Territory(_Model):
         return code
 
 
+def crm_keys(crm: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``"hubspot"`` or ``("hubspot-eu", "hubspot")`` as a tuple of keys of reps' ``crm:``."""
+    if crm is None:
+        return ()
+    return (crm,) if isinstance(crm, str) else tuple(crm)
+
+
 class Rep(_Model):
     id: str = Field(pattern=ID_PATTERN)
     name: str | None = None
@@ -117,10 +125,13 @@ class Rep(_Model):
     @field_validator("crm", mode="before")
     @classmethod
     def _crm(cls, v):
+        # Keys are connection names (`hubspot-eu`), or a CRM kind as shorthand when the kind
+        # has one connection: the connector, which knows the connections, picks the key.
         if isinstance(v, dict):
-            unknown = [k for k in v if k not in CRM_KINDS]
-            if unknown:
-                raise ValueError(f"unknown CRM {unknown[0]!r}; one of: {', '.join(CRM_KINDS)}")
+            bad = [k for k in v if not (isinstance(k, str) and CONNECTION_KEY.match(k))]
+            if bad:
+                raise ValueError(f"{bad[0]!r} is not a connection name or a CRM kind "
+                                 f"({', '.join(CRM_KINDS)}, or lowercase letters, digits, - and _)")
             return {k: str(x) for k, x in v.items()}
         return v
 
@@ -235,10 +246,13 @@ class RoutingConfig(_Model):
     def rep(self, rep_id: str) -> Rep | None:
         return self.compiled.rep_models.get(rep_id)
 
-    def crm_owner_id(self, rep_id: str, crm: str) -> str | None:
-        """The rep's owner id in that CRM ('salesforce' / 'hubspot'), or None."""
+    def crm_owner_id(self, rep_id: str, crm: str | Sequence[str]) -> str | None:
+        """The rep's owner id in a connection, or None. ``crm``: the keys to look under, in
+        order (the connection's name, then its kind where the kind is shorthand)."""
         rep = self.rep(rep_id)
-        return rep.crm.get(crm) if rep else None
+        if rep is None:
+            return None
+        return next((rep.crm[key] for key in crm_keys(crm) if key in rep.crm), None)
 
     def rule(self, name: str | None) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None) if name else None
@@ -259,9 +273,10 @@ class RoutingConfig(_Model):
         teams = [t for t in self.teams if rep_id in t.members]
         return sorted(teams, key=lambda t: (t.id not in named, named.index(t.id) if t.id in named else 0))
 
-    def rep_for_owner(self, crm: str, owner_id: str) -> str | None:
+    def rep_for_owner(self, crm: str | Sequence[str], owner_id: str) -> str | None:
         """Reverse of crm_owner_id: which rep a CRM owner id belongs to."""
-        return self.compiled.owner_index.get((crm, str(owner_id)))
+        index = self.compiled.owner_index
+        return next((index[(key, str(owner_id))] for key in crm_keys(crm) if (key, str(owner_id)) in index), None)
 
     @property
     def compiled(self):

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, Mapping, Sequence
 
+from .config import crm_keys
 from .decision import (ACCOUNT, EMPTY, FALLBACK, MATCH, NO_MATCH, PICK, REQUIREMENT, SKIP, WAIT,
                        Decision, Status)
 from .eligibility import CRep, Ctx, Skip, available_at, base_reason, hard_reason
@@ -27,15 +28,16 @@ def _compiled(config):
 
 
 def decide(lead: Lead | dict, config, state, now: datetime, *, exclude: frozenset[str] = frozenset(),
-           connection_kind: str | None = None, accounts: Mapping[str, str] | None = None) -> Decision:
+           crm: str | Sequence[str] | None = None, accounts: Mapping[str, str] | None = None) -> Decision:
     """Route one lead. ``exclude``: reps who already had it (re-routing after a pass or an SLA
-    breach). ``connection_kind`` ('salesforce'/'hubspot'): reps without an owner id in that CRM
-    are ineligible and the decision carries ``crm_owner_id``. ``accounts``: domain -> rep id
-    from the CRM, consulted before the config's accounts."""
+    breach). ``crm``: the connection the lead comes from, as the keys of reps' ``crm:`` owner ids
+    to look under (its name, then its kind where the kind has one connection): reps without an
+    owner id there are ineligible and the decision carries ``crm_owner_id``. ``accounts``:
+    domain -> rep id from the CRM, consulted before the config's accounts."""
     cc = _compiled(config)
     if not isinstance(lead, Lead):
         lead = Lead.from_dict(lead)
-    ctx = Ctx(now, state, exclude, connection_kind, lead)
+    ctx = Ctx(now, state, exclude, crm_keys(crm) or None, lead)
     ctx.memo["seed"] = cc.seed
     trace = ctx.trace
     temporary: list[tuple[CRep, str]] = []
@@ -151,7 +153,7 @@ def _fallback(cc, ctx: Ctx, temporary: list) -> Decision:
 def _assigned(rep: CRep, rule: str | None, ctx: Ctx, rotation, credits) -> Decision:
     delta = RepDelta(open=1, last_assigned=ctx.epoch, counts=ctx.keys(rep))
     changes = StateChanges(rotation=rotation or {}, credits=credits or {}, reps={rep.id: delta})
-    crm_id = rep.crm.get(ctx.crm) if ctx.crm else None
+    crm_id = next((rep.crm[key] for key in ctx.crm if key in rep.crm), None) if ctx.crm else None
     return Decision(rep.id, rule, Status.ASSIGNED, changes, ctx.trace, ctx.lead, crm_owner_id=crm_id)
 
 
@@ -177,7 +179,7 @@ def priority_key(lead: Lead):
 
 def simulate(leads: Iterable[Lead | dict], config, state, *, now: datetime | None = None,
              priority: bool = False, exclude: frozenset[str] = frozenset(),
-             connection_kind: str | None = None) -> Iterator[tuple[Lead, Decision]]:
+             crm: str | Sequence[str] | None = None) -> Iterator[tuple[Lead, Decision]]:
     """Route leads one after another as the connector would, applying each decision's state
     changes to ``state`` (which must have ``apply``). A lead's ``created_at`` is its decision
     time; leads without one are decided at ``now``."""
@@ -189,7 +191,7 @@ def simulate(leads: Iterable[Lead | dict], config, state, *, now: datetime | Non
         at = lead.created_at or now
         if at is None:
             raise ValueError(f"lead {lead.id!r} has no created_at and no `now` was given")
-        decision = decide(lead, cc, state, at, exclude=exclude, connection_kind=connection_kind)
+        decision = decide(lead, cc, state, at, exclude=exclude, crm=crm)
         if decision.state_changes:
             state.apply(decision.state_changes)
         yield lead, decision

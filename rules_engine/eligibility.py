@@ -102,8 +102,8 @@ def base_reason(rep: CRep, ctx: Ctx):
         return (Skip.EXCLUDED, f"{rep.id}: already had this lead")
     if rep.static is not None:
         return rep.static
-    if ctx.crm is not None and ctx.crm not in rep.crm:
-        return (Skip.NO_CRM_OWNER, f"{rep.id}: no {ctx.crm} owner id")
+    if ctx.crm is not None and not any(key in rep.crm for key in ctx.crm):
+        return (Skip.NO_CRM_OWNER, f"{rep.id}: no {ctx.crm[0]} owner id")
     if rep.away:
         t = ctx.epoch
         for lo, hi, text in rep.away:

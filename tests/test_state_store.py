@@ -12,6 +12,7 @@ from connector.models import RepState as RepRow
 from connector.models import RuleState
 from connector.state_store import SqlRoutingState, set_open_load
 from rules_engine import Status, decide, load_config
+from rules_engine.state import RepDelta, StateChanges
 
 REPS = ["ana", "bruno", "carla", "dmitri", "eva", "femi", "gus"]
 CONFIG = load_config({
@@ -82,3 +83,22 @@ def test_reconciling_open_load_overwrites_our_count(database):
     with database.session() as session:
         assert session.get(RepRow, "ana").open_load == 12
         assert session.get(RepRow, "zoe").load_reconciled_at == NOW
+
+
+def test_each_connection_reconciles_only_its_own_share_of_the_open_load(database):
+    with database.session() as session:
+        set_open_load(session, {"ana": 4}, NOW, connection="hubspot")
+    with database.session() as session:
+        set_open_load(session, {"ana": 3}, NOW, connection="salesforce")  # once overwrote HubSpot's 4
+    with database.session() as session:
+        state = SqlRoutingState(session, [rule.name for rule in CONFIG.rules], ["ana"], connection="hubspot")
+        state.apply(StateChanges(reps={"ana": RepDelta(open=1)}))  # a HubSpot lead routed to ana
+        state.flush()
+    with database.session() as session:
+        row = session.get(RepRow, "ana")
+        assert (row.open_load, row.open_by_connection) == (8, {"hubspot": 5, "salesforce": 3})
+    with database.session() as session:
+        set_open_load(session, {"ana": 1}, NOW, connection="salesforce")
+    with database.session() as session:
+        row = session.get(RepRow, "ana")
+        assert (row.open_load, row.open_by_connection) == (6, {"hubspot": 5, "salesforce": 1})

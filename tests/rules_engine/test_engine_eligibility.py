@@ -158,6 +158,17 @@ def test_skills_require_the_leads_field_value_slugified():
 
 def test_reps_without_an_owner_id_in_the_connected_crm_are_skipped():
     cfg = team_config(rep("a", crm={"salesforce": "005A"}), rep("b", crm={"hubspot": "77"}))
-    d = route(cfg, connection_kind="hubspot")
+    d = route(cfg, crm="hubspot")
     assert (d.owner, d.crm_owner_id) == ("b", "77")
     assert "a: no hubspot owner id" in d.explain()
+
+
+def test_owner_ids_per_connection_name_route_two_portals_of_one_crm():
+    cfg = team_config(rep("a", crm={"hubspot-eu": "101"}), rep("b", crm={"hubspot-us": "202"}),
+                      rep("c", crm={"hubspot": "303"}))
+    d = route(cfg, crm=("hubspot-us",))  # two HubSpot portals: only the name says which
+    assert (d.owner, d.crm_owner_id) == ("b", "202")
+    assert "a: no hubspot-us owner id" in d.explain()
+    d = route(cfg, crm=("hubspot-eu", "hubspot"))  # one portal of its kind: the kind is shorthand too
+    assert (d.owner, d.crm_owner_id) == ("a", "101")
+    assert load_config(cfg).rep_for_owner(("hubspot-x", "hubspot"), "303") == "c"
