@@ -58,7 +58,7 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
     crm = vendor.crm
 
     def record_json(object_type, record, props=None):
-        return record.to_json(object_type, props)
+        return record.to_json(object_type, props, crm.schema(object_type))
 
     @bp.get(f"/crm/v3/objects/{OBJECT_TYPES}")
     def list_objects(object_type: str):
@@ -81,7 +81,8 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
     def create_object(object_type: str):
         data = json_body()
         with vendor.sandbox.lock:
-            record = crm.create(object_type, data.get("properties") or {})
+            record = crm.create(object_type, data.get("properties") or {},
+                                associations=data.get("associations"))
             return errors.response(201, record_json(object_type, record, list(record.properties)))
 
     @bp.get(f"/crm/v3/objects/{OBJECT_TYPES}/<record_id>")
@@ -170,8 +171,11 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         inputs = batch_inputs(data)
         with vendor.sandbox.lock:
             for item in inputs:
-                crm.check_properties(object_type, item.get("properties") or {})
-            records = [crm.create(object_type, item.get("properties") or {}) for item in inputs]
+                clean = crm.check_properties(object_type, item.get("properties") or {})
+                if object_type == "leads":
+                    crm.check_lead(clean, item.get("associations"))
+            records = [crm.create(object_type, item.get("properties") or {},
+                                  associations=item.get("associations")) for item in inputs]
             results = [record_json(object_type, r, list(r.properties)) for r in records]
         return batch_answer(results, [], started, 201)
 
@@ -180,7 +184,7 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         data = json_body()
         with vendor.sandbox.lock:
             total, page, next_after = search.run(object_type, crm.store(object_type).live(), data,
-                                                 vendor.search_limits)
+                                                 vendor.search_limits, crm.schema(object_type))
             props = data.get("properties") or None
             body: dict[str, Any] = {"total": total,
                                     "results": [record_json(object_type, r, props) for r in page]}

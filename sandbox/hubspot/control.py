@@ -38,18 +38,20 @@ def blueprint(vendor: "HubSpotVendor") -> flask.Blueprint:
 
     @bp.post("/reassign")
     def reassign() -> Any:
-        """A human changes a contact's owner in the HubSpot UI: {contact_id, owner_id | owner}."""
+        """A human changes a contact's (or a lead's) owner in the HubSpot UI:
+        {contact_id | lead_id, owner_id | owner}."""
         data = json_body()
+        object_type, key = ("leads", "lead_id") if "lead_id" in data else ("contacts", "contact_id")
         with vendor.sandbox.lock:
-            record = vendor.crm.store("contacts").find(str(data["contact_id"]))
+            record = vendor.crm.store(object_type).find(str(data[key]))
             if record is None:
-                raise KeyError(f"no contact {data['contact_id']}")
+                raise KeyError(f"no {object_type[:-1]} {data[key]}")
             owner_id = data.get("owner_id")
             if owner_id is None and data.get("owner"):
                 owner = vendor.owners.by_key(data["owner"])
                 owner_id = owner.id if owner else data["owner"]
-            vendor.crm.update("contacts", record, {"hubspot_owner_id": owner_id}, source="CRM_UI")
-            return flask.jsonify(record.to_json("contacts", list(record.properties)))
+            vendor.crm.update(object_type, record, {"hubspot_owner_id": owner_id}, source="CRM_UI")
+            return flask.jsonify(record.to_json(object_type, list(record.properties)))
 
     @bp.post("/activity")
     def activity() -> Any:

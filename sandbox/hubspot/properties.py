@@ -23,7 +23,7 @@ CONTACT_PROPERTIES: dict[str, PropType] = {
     "email": S, "firstname": S, "lastname": S, "company": S, "website": S, "jobtitle": S,
     "phone": S, "country": S, "state": S, "zip": S, "city": S, "industry": S,
     "numberofemployees": N, "annualrevenue": N, "hs_analytics_source": E, "lifecyclestage": E,
-    "hs_lead_status": E, "hubspotscore": N, "hubspot_owner_id": E, "hubspot_owner_assigneddate": D,
+    "hs_lead_status": E, "hubspotscore": N, "hs_language": E, "hubspot_owner_id": E, "hubspot_owner_assigneddate": D,
     "notes_last_contacted": D, "hs_last_sales_activity_timestamp": D,
     "createdate": D, "lastmodifieddate": D, "hs_lastmodifieddate": D, "hs_object_id": N,
 }
@@ -32,22 +32,37 @@ COMPANY_PROPERTIES: dict[str, PropType] = {
     "numberofemployees": N, "annualrevenue": N, "hubspot_owner_id": E,
     "createdate": D, "hs_lastmodifieddate": D, "hs_object_id": N,
 }
+# The Leads object (objectTypeId 0-136, developers.hubspot.com/docs/api/crm/leads). The
+# hs_associated_* properties are calculated by HubSpot from the lead's primary contact / company.
 LEAD_PROPERTIES: dict[str, PropType] = {
-    "hs_lead_name": S, "hs_lead_label": E, "hs_pipeline_stage": E, "hubspot_owner_id": E,
-    "hs_associated_contact_email": S, "createdate": D, "hs_lastmodifieddate": D, "hs_object_id": N,
+    "hs_lead_name": S, "hs_lead_type": E, "hs_lead_label": E, "hs_pipeline": E,
+    "hs_pipeline_stage": E, "hubspot_owner_id": E, "hubspot_owner_assigneddate": D,
+    "hs_associated_contact_email": S, "hs_associated_contact_firstname": S,
+    "hs_associated_contact_lastname": S, "hs_associated_company_name": S,
+    "hs_associated_company_domain": S,
+    "createdate": D, "hs_lastmodifieddate": D, "hs_object_id": N,
 }
+# Calculated from the primary associated contact (contact property -> lead property).
+LEAD_FROM_CONTACT = {"email": "hs_associated_contact_email",
+                     "firstname": "hs_associated_contact_firstname",
+                     "lastname": "hs_associated_contact_lastname"}
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "leads": "0-136"}
 
 # What a read returns when no `properties` are asked for (HubSpot's search guide tables).
 DEFAULT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
     "companies": ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
-    "leads": ("createdate", "hs_lastmodifieddate", "hs_object_id"),
+    # the search guide's defaults for leads (0-136), plus the bookkeeping every object returns
+    "leads": ("createdate", "hs_associated_company_domain", "hs_associated_company_name",
+              "hs_associated_contact_email", "hs_associated_contact_firstname",
+              "hs_associated_contact_lastname", "hs_lastmodifieddate", "hs_lead_name", "hs_object_id"),
 }
 SCHEMAS: dict[str, dict[str, PropType]] = {
     "contacts": CONTACT_PROPERTIES, "companies": COMPANY_PROPERTIES, "leads": LEAD_PROPERTIES,
 }
 # Read-only bookkeeping the store maintains; a client write to these is ignored, as HubSpot does.
-READ_ONLY = {"createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_object_id"}
+READ_ONLY = {"createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_object_id",
+             *LEAD_FROM_CONTACT.values(), "hs_associated_company_name", "hs_associated_company_domain"}
 # HubSpot's object type names in messages ("Could not get some CONTACT objects ...").
 OBJECT_TYPE_NAMES = {"contacts": "CONTACT", "companies": "COMPANY", "leads": "LEAD"}
 

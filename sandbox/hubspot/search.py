@@ -76,7 +76,7 @@ OPERATORS: dict[str, Callable[[PropType, str | None, dict], bool]] = {
 }
 
 
-def _validate_filter(object_type: str, flt: dict) -> None:
+def _validate_filter(object_type: str, flt: dict, schema: dict[str, PropType]) -> None:
     if not isinstance(flt, dict) or not flt.get("propertyName") or not flt.get("operator"):
         raise errors.invalid_json(1, "Cannot build Filter, some of required attributes are not set "
                                      "[propertyName, operator]")
@@ -93,14 +93,16 @@ def _validate_filter(object_type: str, flt: dict) -> None:
         raise errors.invalid_json(1, "Cannot construct instance of "
                                      "`com.hubspot.inbounddb.publicobject.core.v3.search.Filter`, "
                                      f"problem: operator {operator} requires values")
-    if flt["propertyName"] not in SCHEMAS[object_type]:
+    if flt["propertyName"] not in schema:
         raise errors.validation(f"There was a problem with the request. Property "
                                 f"\"{flt['propertyName']}\" does not exist on object type "
                                 f"{object_type}")
 
 
-def validate(object_type: str, body: dict, limits: SearchLimits) -> tuple[list, int, int]:
+def validate(object_type: str, body: dict, limits: SearchLimits,
+             schema: dict[str, PropType] | None = None) -> tuple[list, int, int]:
     """(filter groups, limit, after) or HubSpot's 400."""
+    schema = SCHEMAS[object_type] if schema is None else schema
     groups = body.get("filterGroups") or []
     if len(groups) > limits.max_groups:
         raise errors.validation(f"Too many filter groups: {len(groups)}. "
@@ -113,7 +115,7 @@ def validate(object_type: str, body: dict, limits: SearchLimits) -> tuple[list, 
                                     f"The maximum allowed is {limits.max_filters_per_group}.")
         total += len(filters)
         for flt in filters:
-            _validate_filter(object_type, flt)
+            _validate_filter(object_type, flt, schema)
     if total > limits.max_filters_total:
         raise errors.validation(f"Too many filters: {total}. "
                                 f"The maximum allowed is {limits.max_filters_total}.")
@@ -133,10 +135,9 @@ def validate(object_type: str, body: dict, limits: SearchLimits) -> tuple[list, 
     return groups, limit, after
 
 
-def _matches(object_type: str, record: Record, groups: list) -> bool:
+def _matches(object_type: str, record: Record, groups: list, schema: dict[str, PropType]) -> bool:
     if not groups:
         return True
-    schema = SCHEMAS[object_type]
     return any(all(OPERATORS[f["operator"]](schema[f["propertyName"]],
                                             _value(record, f["propertyName"]), f)
                    for f in group.get("filters") or [])
@@ -168,13 +169,15 @@ def _sorts(body: dict) -> tuple[str, bool]:
 
 
 def run(object_type: str, records: list[Record], body: dict,
-        limits: SearchLimits) -> tuple[int, list[Record], int | None]:
-    """(total, page, next offset or None)."""
-    groups, limit, after = validate(object_type, body, limits)
+        limits: SearchLimits, schema: dict[str, PropType] | None = None) -> tuple[int, list[Record], int | None]:
+    """(total, page, next offset or None). ``schema``: the portal's properties of the object
+    (custom ones included); default: the standard ones."""
+    schema = SCHEMAS[object_type] if schema is None else schema
+    groups, limit, after = validate(object_type, body, limits, schema)
     hits = [r for r in records
-            if _matches(object_type, r, groups) and _matches_query(object_type, r, body.get("query"))]
+            if _matches(object_type, r, groups, schema) and _matches_query(object_type, r, body.get("query"))]
     prop, descending = _sorts(body)
-    kind = SCHEMAS[object_type].get(prop, PropType.STRING)
+    kind = schema.get(prop, PropType.STRING)
     present = [r for r in hits if _value(r, prop) is not None]
     missing = [r for r in hits if _value(r, prop) is None]
     present.sort(key=lambda r: int(r.id))  # ties keep id order, also when descending

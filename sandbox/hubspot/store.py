@@ -8,14 +8,15 @@ webhook dispatcher can tell subscribers.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
 from sandbox.hubspot import errors
-from sandbox.hubspot.properties import (DEFAULT_PROPERTIES, READ_ONLY, SCHEMAS, PropType, iso,
-                                        normalize)
+from sandbox.hubspot.properties import (DEFAULT_PROPERTIES, LEAD_FROM_CONTACT, READ_ONLY, SCHEMAS,
+                                        PropType, iso, normalize)
 
 ChangeListener = Callable[[str, "Record", dict, str], None]   # (object_type, record, changes, source)
 
@@ -29,10 +30,13 @@ class Record:
     archived: bool = False
     archived_at: datetime | None = None
 
-    def to_json(self, object_type: str, wanted: Iterable[str] | None) -> dict:
+    def to_json(self, object_type: str, wanted: Iterable[str] | None,
+                schema: dict[str, PropType] | None = None) -> dict:
         names = list(wanted) if wanted else list(DEFAULT_PROPERTIES[object_type])
+        schema = SCHEMAS[object_type] if schema is None else schema
+        # A requested property that is not defined is left out; a defined one without a value is null.
         props = {name: self.properties.get(name) for name in names
-                 if name in self.properties or name in SCHEMAS[object_type]}
+                 if name in self.properties or name in schema}
         body = {"id": self.id, "properties": props, "createdAt": iso(self.created_at),
                 "updatedAt": iso(self.updated_at), "archived": self.archived}
         if self.archived_at is not None:
@@ -81,7 +85,61 @@ class Crm:
         self.listeners: list[ChangeListener] = []
         self.reset()
 
+    # -- associations (v4: typed, both directions) ---------------------------------------------
+    # HubSpot-defined association type ids (developers.hubspot.com/docs/api/crm/associations):
+    # lead -> contact 608 (unlabeled) / 578 (primary contact); contact -> lead 609 / 579.
+    ASSOCIATION_TYPES = {("leads", "contacts"): {608: None, 578: "Primary"},
+                         ("contacts", "leads"): {609: None, 579: "Primary"}}
+    REVERSE_TYPE = {608: 609, 578: 579, 609: 608, 579: 578}
+    UNLABELED = {("leads", "contacts"): 608, ("contacts", "leads"): 609}
+
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str,
+                  type_ids: Iterable[int]) -> None:
+        """Record an association in both directions; the unlabeled type always comes along."""
+        types = {self.UNLABELED[(from_type, to_type)], *type_ids}
+        forward = self.associations.setdefault((from_type, str(from_id), to_type), {})
+        forward.setdefault(str(to_id), set()).update(types)
+        back = self.associations.setdefault((to_type, str(to_id), from_type), {})
+        back.setdefault(str(from_id), set()).update(self.REVERSE_TYPE[t] for t in types)
+
+    def associated(self, from_type: str, from_id: str, to_type: str) -> dict[str, set[int]]:
+        """{to id: type ids}, live records only, in id order."""
+        found = self.associations.get((from_type, str(from_id), to_type), {})
+        store = self.store(to_type)
+        return {i: set(t) for i, t in sorted(found.items(), key=lambda kv: int(kv[0]))
+                if store.find(i) is not None}
+
+    def primary_contact(self, lead_id: str) -> Record | None:
+        for contact_id, types in self.associated("leads", lead_id, "contacts").items():
+            if 578 in types:
+                return self.store("contacts").find(contact_id)
+        return None
+
+    def _refresh_lead(self, lead: Record) -> None:
+        """HubSpot calculates the hs_associated_contact_* properties from the primary contact."""
+        contact = self.primary_contact(lead.id)
+        for contact_prop, lead_prop in LEAD_FROM_CONTACT.items():
+            value = contact.properties.get(contact_prop) if contact else None
+            if value is None:
+                lead.properties.pop(lead_prop, None)
+            else:
+                lead.properties[lead_prop] = value
+
+    # -- per-portal property definitions --------------------------------------------------------
+    def schema(self, object_type: str) -> dict[str, PropType]:
+        return self.schemas[object_type]
+
+    def declare_property(self, object_type: str, name: str, kind: PropType, *, label: str | None = None,
+                         options: Iterable[str] | None = None) -> None:
+        """A custom property, as an admin creates it (POST /crm/v3/properties/{objectType})."""
+        self.schemas[object_type][name] = kind
+        self.custom[object_type][name] = {"label": label or name.replace("_", " ").title(),
+                                          "options": list(options or [])}
+
     def reset(self) -> None:
+        self.schemas = copy.deepcopy(SCHEMAS)
+        self.custom: dict[str, dict[str, dict]] = {name: {} for name in SCHEMAS}
+        self.associations: dict[tuple[str, str, str], dict[str, set[int]]] = {}
         # Distinct, realistic-looking id ranges per object type (HubSpot ids are large integers).
         self.stores = {
             "contacts": ObjectStore("contacts", itertools.count(1001)),
@@ -95,7 +153,7 @@ class Crm:
     # -- validation ------------------------------------------------------------------------
     def check_properties(self, object_type: str, properties: dict) -> dict[str, str | None]:
         """Normalised values, or HubSpot's 400 listing every invalid property."""
-        schema = SCHEMAS[object_type]
+        schema = self.schemas[object_type]
         problems: list[dict] = []
         clean: dict[str, str | None] = {}
         for name, value in (properties or {}).items():
@@ -112,6 +170,11 @@ class Crm:
                 problems.append(_invalid(name, str(exc), "INVALID_LONG" if kind is not PropType.STRING
                                          else "INVALID_STRING"))
                 continue
+            allowed = self.custom[object_type].get(name, {}).get("options")
+            if kind is PropType.ENUM and allowed and clean[name] and clean[name] not in allowed:
+                message = f"{clean[name]} was not one of the allowed options: [{', '.join(allowed)}]"
+                problems.append(_invalid(name, message, "INVALID_OPTION"))
+                continue
             if name == "hubspot_owner_id" and clean[name] and not self.owner_exists(clean[name]):
                 problems.append(_invalid(name, f"{clean[name]} is not a valid owner id",
                                          "INVALID_OWNER_ID"))
@@ -120,8 +183,31 @@ class Crm:
         return clean
 
     # -- writes ----------------------------------------------------------------------------
-    def create(self, object_type: str, properties: dict, *, source: str = "API") -> Record:
+    def check_lead(self, properties: dict, associations: list | None) -> list[tuple[str, set[int]]]:
+        """A new lead must have a name (hs_lead_name) and be associated with an existing contact
+        (developers.hubspot.com/docs/api/crm/leads): the contact ids and type ids it names."""
+        if not (properties or {}).get("hs_lead_name"):
+            raise errors.validation("Leads must have a lead name: the hs_lead_name property is required.")
+        contacts: list[tuple[str, set[int]]] = []
+        for item in associations or []:
+            to_id = str(((item or {}).get("to") or {}).get("id") or "")
+            type_ids = {int(t.get("associationTypeId", 0)) for t in (item or {}).get("types") or []
+                        if isinstance(t, dict) and str(t.get("associationTypeId", "")).isdigit()}
+            if type_ids & {578, 608}:
+                if self.store("contacts").find(to_id) is None:
+                    raise errors.validation(f"Could not create associations: contact {to_id} does not exist.")
+                contacts.append((to_id, type_ids & {578, 608}))
+            elif type_ids - {578, 608} - {610, 580}:
+                raise errors.validation(f"Invalid association type(s) {sorted(type_ids)} for a lead.")
+        if not contacts:
+            raise errors.validation("Leads must be associated with an existing contact: include an "
+                                    "association to a contact (associationTypeId 578, lead to primary contact).")
+        return contacts
+
+    def create(self, object_type: str, properties: dict, *, source: str = "API",
+               associations: list | None = None) -> Record:
         clean = self.check_properties(object_type, properties)
+        contacts = self.check_lead(clean, associations) if object_type == "leads" else []
         store = self.store(object_type)
         email = (clean.get("email") or "").lower()
         if object_type == "contacts" and email:
@@ -137,10 +223,14 @@ class Crm:
         props.update(createdate=iso(now), hs_lastmodifieddate=iso(now), hs_object_id=record_id)
         if object_type == "contacts":
             props["lastmodifieddate"] = iso(now)
-        if props.get("hubspot_owner_id") and "hubspot_owner_assigneddate" in SCHEMAS[object_type]:
+        if props.get("hubspot_owner_id") and "hubspot_owner_assigneddate" in self.schemas[object_type]:
             props["hubspot_owner_assigneddate"] = iso(now)
         record = Record(record_id, props, now, now)
         store.records[record_id] = record
+        for contact_id, type_ids in contacts:
+            self.associate("leads", record_id, "contacts", contact_id, type_ids)
+        if contacts:
+            self._refresh_lead(record)
         if email:
             store.by_email[email] = record_id
         self._notify(object_type, record, {"__created__": True}, source)
@@ -165,9 +255,14 @@ class Crm:
         record.properties["hs_lastmodifieddate"] = iso(now)
         if object_type == "contacts":
             record.properties["lastmodifieddate"] = iso(now)
-        if "hubspot_owner_id" in changes and "hubspot_owner_assigneddate" in SCHEMAS[object_type]:
+        if "hubspot_owner_id" in changes and "hubspot_owner_assigneddate" in self.schemas[object_type]:
             record.properties["hubspot_owner_assigneddate"] = iso(now)
         record.updated_at = now
+        if object_type == "contacts" and set(changes) & set(LEAD_FROM_CONTACT):
+            for lead_id in self.associated("contacts", record.id, "leads"):
+                lead = self.store("leads").find(lead_id)
+                if lead is not None:
+                    self._refresh_lead(lead)
         if changes:
             self._notify(object_type, record, changes, source)
         return record

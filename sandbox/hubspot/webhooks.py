@@ -22,7 +22,9 @@ MAX_EVENTS_PER_REQUEST = 100
 
 # Subscription ids are per app and subscription type; stable so tests can rely on them.
 SUBSCRIPTION_IDS = {"contact.creation": 1_100_001, "contact.propertyChange": 1_100_002,
-                    "company.creation": 1_100_003, "company.propertyChange": 1_100_004}
+                    "company.creation": 1_100_003, "company.propertyChange": 1_100_004,
+                    # generic (object.*) subscriptions: the event names its objectTypeId ("0-136": leads)
+                    "object.creation": 1_100_005, "object.propertyChange": 1_100_006}
 
 # v3 signatures are computed over the URI with these escapes decoded (HubSpot's table).
 _V3_DECODE = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'",

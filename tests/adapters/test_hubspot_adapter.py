@@ -225,9 +225,11 @@ def test_cursor_text_round_trips_and_rejects_garbage():
 
 
 def test_the_leads_object_can_be_routed_instead_of_contacts(make_hubspot, sandbox, hubspot_owner):
-    with sandbox.lock:
-        record = sandbox.vendor("hubspot").crm.create(
-            "leads", {"hs_lead_name": "Big deal", "hs_associated_contact_email": "a@acme.com"})
+    with sandbox.lock:   # HubSpot requires a lead's contact (association 578) on create
+        crm = sandbox.vendor("hubspot").crm
+        contact = crm.create("contacts", {"email": "a@acme.com"})
+        record = crm.create("leads", {"hs_lead_name": "Big deal"}, associations=[
+            {"to": {"id": contact.id}, "types": [{"associationTypeId": 578}]}])
     adapter = make_hubspot(object_type="leads")
     [found] = adapter.find_unassigned().leads
     assert found.id == record.id and found.lead.email == "a@acme.com"

@@ -1,0 +1,142 @@
+"""Associations v4 and the properties API, as the SDK calls them.
+
+- ``POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read`` with
+  ``{"inputs": [{"id": "…"}]}``: ``results[]`` of ``{"from": {"id"}, "to": [{"toObjectId",
+  "associationTypes": [{"category", "typeId", "label"}]}]}``; an id without associations is
+  listed in ``errors`` (207), as HubSpot does.
+- ``GET /crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}``: one record's page.
+- ``PUT /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId}``: the unlabeled association.
+- ``GET /crm/v3/properties/{objectType}`` and ``…/{propertyName}``: the portal's property
+  definitions, custom ones (``hubspotDefined: false``) included.
+
+Object types are accepted by name (``contacts``, ``contact``), or by objectTypeId (``0-1``,
+``0-136``), as HubSpot accepts them in these paths.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import flask
+
+from sandbox.hubspot import errors
+from sandbox.hubspot.properties import OBJECT_TYPE_IDS, READ_ONLY, PropType, iso
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sandbox.hubspot.vendor import HubSpotVendor
+
+ALIASES = {"contacts": "contacts", "contact": "contacts", "0-1": "contacts",
+           "companies": "companies", "company": "companies", "0-2": "companies",
+           "leads": "leads", "lead": "leads", "0-136": "leads"}
+SINGULAR = {"contacts": "contact", "companies": "company", "leads": "lead"}
+BATCH_READ_MAX = 1000
+FIELD_TYPES = {PropType.STRING: "text", PropType.NUMBER: "number", PropType.DATETIME: "date",
+               PropType.ENUM: "select"}
+
+
+def object_type(value: str) -> str:
+    name = ALIASES.get(value.lower())
+    if name is None:
+        raise errors.HubSpotError(400, f"Unable to infer object type from: {value}", "VALIDATION_ERROR")
+    return name
+
+
+def _types_json(crm, from_type: str, to_type: str, type_ids: set[int]) -> list[dict]:
+    labels = crm.ASSOCIATION_TYPES.get((from_type, to_type), {})
+    return [{"category": "HUBSPOT_DEFINED", "typeId": t, "label": labels.get(t)} for t in sorted(type_ids)]
+
+
+def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
+    crm = vendor.crm
+
+    @bp.post("/crm/v4/associations/<from_type>/<to_type>/batch/read")
+    def association_batch_read(from_type: str, to_type: str):
+        from_name, to_name = object_type(from_type), object_type(to_type)
+        started = datetime.now(timezone.utc)
+        body = flask.request.get_json(silent=True)
+        inputs = body.get("inputs") if isinstance(body, dict) else None
+        if not isinstance(inputs, list):
+            raise errors.invalid_json(1, "Cannot build BatchInputPublicFetchAssociationsBatchRequest, some of "
+                                         "required attributes are not set [inputs]")
+        if len(inputs) > BATCH_READ_MAX:
+            raise errors.validation(f"Batch input of {len(inputs)} items exceeds the limit of "
+                                    f"{BATCH_READ_MAX} inputs per request.")
+        results, empty = [], []
+        with vendor.sandbox.lock:
+            for item in inputs:
+                from_id = str((item or {}).get("id") or "")
+                found = crm.associated(from_name, from_id, to_name) \
+                    if crm.store(from_name).find(from_id) is not None else {}
+                if not found:
+                    empty.append(from_id)
+                    continue
+                results.append({"from": {"id": from_id}, "to": [
+                    {"toObjectId": int(to_id), "associationTypes": _types_json(crm, from_name, to_name, types)}
+                    for to_id, types in found.items()]})
+        problems = []
+        if empty:
+            problems.append({**errors.batch_error(
+                "OBJECT_NOT_FOUND", f"No {SINGULAR[to_name]} is associated with {SINGULAR[from_name]} "
+                f"{', '.join(empty)}.", {"fromObjectId": empty}),
+                "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND"})
+        answer: dict[str, Any] = {"status": "COMPLETE", "results": results}
+        if problems:
+            answer.update(numErrors=len(problems), errors=problems)
+        answer.update(startedAt=iso(started), completedAt=iso(datetime.now(timezone.utc)))
+        return errors.response(207 if problems else 200, answer)
+
+    @bp.get("/crm/v4/objects/<from_type>/<object_id>/associations/<to_type>")
+    def association_page(from_type: str, object_id: str, to_type: str):
+        from_name, to_name = object_type(from_type), object_type(to_type)
+        with vendor.sandbox.lock:
+            if crm.store(from_name).find(object_id) is None:
+                raise errors.object_not_found()
+            found = crm.associated(from_name, object_id, to_name)
+            return errors.response(200, {"results": [
+                {"toObjectId": int(to_id), "associationTypes": _types_json(crm, from_name, to_name, types)}
+                for to_id, types in found.items()]})
+
+    @bp.put("/crm/v4/objects/<from_type>/<object_id>/associations/default/<to_type>/<to_id>")
+    def associate_default(from_type: str, object_id: str, to_type: str, to_id: str):
+        from_name, to_name = object_type(from_type), object_type(to_type)
+        if (from_name, to_name) not in crm.UNLABELED:
+            raise errors.validation(f"No default association type between {from_name} and {to_name}.")
+        with vendor.sandbox.lock:
+            if crm.store(from_name).find(object_id) is None or crm.store(to_name).find(to_id) is None:
+                raise errors.object_not_found()
+            crm.associate(from_name, object_id, to_name, to_id, ())
+            type_id = crm.UNLABELED[(from_name, to_name)]
+        started = iso(datetime.now(timezone.utc))
+        return errors.response(200, {"status": "COMPLETE", "results": [
+            {"from": {"id": str(object_id)}, "to": {"id": str(to_id)},
+             "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}}],
+            "startedAt": started, "completedAt": started})
+
+    def property_json(name: str, kind: PropType, object_name: str) -> dict:
+        custom = crm.custom[object_name].get(name)
+        options = [{"label": o, "value": o, "displayOrder": i, "hidden": False}
+                   for i, o in enumerate((custom or {}).get("options") or [])]
+        return {"name": name, "label": (custom or {}).get("label") or name,
+                "type": kind.value, "fieldType": FIELD_TYPES[kind], "groupName": f"{SINGULAR[object_name]}information",
+                "options": options, "calculated": name in READ_ONLY, "hasUniqueValue": name == "hs_object_id",
+                "hidden": False, "hubspotDefined": custom is None, "formField": custom is not None,
+                "modificationMetadata": {"archivable": custom is not None, "readOnlyDefinition": custom is None,
+                                         "readOnlyValue": name in READ_ONLY},
+                "createdAt": iso(vendor.sandbox.clock.now()) if custom else None, "archived": False}
+
+    @bp.get("/crm/v3/properties/<type_name>")
+    def list_properties(type_name: str):
+        name = object_type(type_name)
+        with vendor.sandbox.lock:
+            schema = dict(crm.schema(name))
+        return errors.response(200, {"results": [property_json(p, k, name) for p, k in schema.items()]})
+
+    @bp.get("/crm/v3/properties/<type_name>/<property_name>")
+    def get_property(type_name: str, property_name: str):
+        name = object_type(type_name)
+        with vendor.sandbox.lock:
+            kind = crm.schema(name).get(property_name)
+        if kind is None:
+            raise errors.HubSpotError(404, f"Unable to find property {property_name} for object type "
+                                      f"{OBJECT_TYPE_IDS[name]}", "OBJECT_NOT_FOUND")
+        return errors.response(200, property_json(property_name, kind, name))
