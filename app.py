@@ -106,6 +106,9 @@ def get_app(*, schema: bool = True) -> Flask:
                                    + "\n  ".join(exc.errors)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot read LEADROUTER_ROUTING_CONFIG: {exc}") from None
+    from connector import jobs
+
+    jobs.record_connections(app)
     return app
 
 
@@ -428,8 +431,13 @@ def _register_optional(module: str, attr: str, issue: str, help_text: str) -> No
 
 
 from connector.web.cli import users  # noqa: E402 — the command objects of other rooms
+from connector.connections_cli import connections as connections_command  # noqa: E402
+
+from connector.backfill import backfill  # noqa: E402
 
 cli.add_command(users)
+cli.add_command(connections_command)
+cli.add_command(backfill)
 _register_optional("connector.simulate_cli", "simulate", "rules engine",
                    "Route a CSV of leads through a routing config and show who gets each.")
 _register_optional("sandbox.cli", "sandbox", "CRM sandbox",

@@ -198,6 +198,13 @@ class CrmAdapter(abc.ABC):
     def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]:
         """The leads found, in order; an id that names no lead (or cannot be one) is absent."""
 
+    def cursor_since(self, since: datetime | None) -> str | None:
+        """A poll cursor that starts at ``since`` (None: from the oldest record), for a new
+        connection's first poll (``backfill``) and ``python app.py backfill --since``."""
+        from adapters.cursor import SinceCursor
+
+        return SinceCursor.starting_at(since).encode() if since is not None else None
+
     def record_url(self, record_id: str) -> str | None:
         """Where a person opens this record in the CRM (links in notifications), if known."""
         return None

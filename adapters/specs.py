@@ -9,6 +9,7 @@ adapter. Secrets are ``SecretStr`` (never printed) and marked ``secret`` for the
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
@@ -52,6 +53,11 @@ class _Connection(BaseModel):
     enabled: bool = Field(True, description="A disabled connection is neither polled nor written to.")
     poll_interval_seconds: int = Field(60, ge=5, le=86_400, description="How often the poller asks this CRM "
                                        "for unassigned records (a safety net beside webhooks).")
+    backfill: Literal["now", "all"] | date = Field("now", description="Which records that exist before the "
+                                                   "connection's first poll it routes: `now` (none: only "
+                                                   "records created or changed from then on), `all`, or an ISO "
+                                                   "date (since then). `python app.py backfill` queues older "
+                                                   "ones on demand.")
     ca_bundle: Path | None = Field(None, description="CA bundle to trust (a TLS-inspecting proxy, the sandbox).")
     timeout: float = Field(30.0, gt=0, le=300, description="Seconds before a CRM call gives up (then it is retried).")
     max_attempts: int = Field(4, ge=1, le=10, description="Attempts per CRM call on 5xx, 429 and timeouts.")
@@ -80,6 +86,14 @@ class _Connection(BaseModel):
             check_field_name(self.kind.value, crm_field)  # ValueError names the bad one
         return self
 
+    def first_poll_since(self, connected_at: datetime) -> datetime | None:
+        """Where a new connection's first poll starts (``backfill``): None means every record."""
+        if self.backfill == "all":
+            return None
+        if self.backfill == "now":
+            return connected_at
+        return datetime.combine(self.backfill, time.min, tzinfo=timezone.utc)
+
     # -- what the adapter takes ------------------------------------------------------------------
     def secrets(self) -> dict[str, str]:
         """The secret values, for the adapter only."""
@@ -93,7 +107,7 @@ class _Connection(BaseModel):
 
     def adapter_settings(self) -> dict[str, Any]:
         data = self.model_dump(mode="json", exclude={"name", "kind", "enabled", "poll_interval_seconds", "fields",
-                                                     *self.secret_names()}, exclude_none=True)
+                                                     "backfill", *self.secret_names()}, exclude_none=True)
         if self.fields:
             data["field_overrides"] = dict(self.fields)
         return data

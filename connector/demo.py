@@ -34,11 +34,12 @@ def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0
     ca = str(running.ca_path)
     specs = [
         HubSpotConnection(name="hubspot", token="sandbox-hubspot-token", app_secret="sandbox-app-secret",
-                          base_url=running.url, ca_bundle=ca, poll_interval_seconds=settings.poll_interval_seconds),
+                          base_url=running.url, ca_bundle=ca, poll_interval_seconds=settings.poll_interval_seconds,
+                          backfill="all"),  # the demo org's seeded leads are routed too
         SalesforceConnection(name="salesforce", url=running.url, auth="password", client_id="sandbox",
                              client_secret="sandbox", username="admin@sandbox.example", password="sandbox",
                              ca_bundle=ca, org_id=salesforce.store.org_id, intake_queues=["Inbound Leads"],
-                             poll_interval_seconds=settings.poll_interval_seconds),
+                             poll_interval_seconds=settings.poll_interval_seconds, backfill="all"),
     ]
     connections = Connections(specs)
     app.extensions["leadrouter.connections"] = connections

@@ -110,13 +110,27 @@ def _connection_row(session, name: str, kind: str) -> Connection:
     return row
 
 
+def record_connections(app: Flask) -> None:
+    """Start-up work: every configured connection gets its row the first time a process knows
+    it. The row's ``created_at`` is when the connection was connected: with ``backfill: now``,
+    its first poll routes only what was created or changed from then on."""
+    connections = runtime(app).connections
+    with get_db(app).session() as session:
+        for name, spec in connections.specs.items():
+            _connection_row(session, name, str(getattr(spec.kind, "value", spec.kind)))
+
+
 def poll(app: Flask, name: str) -> int:
     """Ask one CRM for unassigned leads since the stored cursor; store them; then advance it."""
     rt = runtime(app)
     adapter = rt.connections.adapter(name)
     db = get_db(app)
     with db.session() as session:
-        cursor = _connection_row(session, name, adapter.kind).poll_cursor
+        row = _connection_row(session, name, adapter.kind)
+        cursor = row.poll_cursor
+        if cursor is None:  # the first poll: only what `backfill` asks for (default: nothing older)
+            spec = rt.connections.specs[name]
+            cursor = adapter.cursor_since(spec.first_poll_since(row.created_at))
     queued = 0
     for _ in range(MAX_POLL_PAGES):
         page = adapter.find_unassigned(cursor)

@@ -41,9 +41,11 @@ def test_webhooks_in_owners_written_back_and_every_step_logged(routed):
 def test_polling_catches_leads_no_webhook_announced(routed):
     routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)
     routed.crm.sandbox.options["salesforce_outbound_url"] = None
+    from connector import jobs
+
+    jobs.record_connections(routed.app)  # connected now (what every command's start-up does)
     hubspot_ids = routed.create_leads("hubspot", 3)
     salesforce_ids = routed.create_leads("salesforce", 3)
-    from connector import jobs
 
     assert jobs.poll(routed.app, "hubspot") == 3
     assert jobs.poll(routed.app, "salesforce") == 3

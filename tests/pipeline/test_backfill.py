@@ -1,0 +1,68 @@
+"""A new connection routes only what arrives after it was connected; `backfill` routes older
+unassigned records on demand (dry run first), with a summary."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+from connector.models import InboxEvent
+from tests.pipeline.test_end_to_end import owner_in_crm
+from tests.pipeline.test_processes import ROOT, worker_env
+
+
+def cli(routed, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env=worker_env(routed),
+                            capture_output=True, text=True, timeout=180)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def create_contacts(routed, count: int) -> list[str]:
+    inputs = [{"properties": {"email": f"old{n}.{time.monotonic_ns()}@backlog{n}.example", "firstname": f"Old{n}",
+                              "lastname": "Backlog", "company": f"Backlog {n}"}} for n in range(count)]
+    answer = routed.http.post(f"{routed.crm.url}/crm/v3/objects/contacts/batch/create", json={"inputs": inputs},
+                              headers={"Authorization": "Bearer sandbox-hubspot-token"})
+    assert answer.status_code in (200, 201), answer.text
+    return [r["id"] for r in answer.json()["results"]]
+
+
+def test_a_backlog_waits_for_backfill_which_dry_runs_then_queues_it(routed):
+    routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)  # only the poller sees records
+    routed.crm.sandbox.options["salesforce_outbound_url"] = None
+    since = (datetime.now(timezone.utc) - timedelta(seconds=2)).isoformat()
+    backlog = create_contacts(routed, 50)  # unassigned records that exist before we connect
+    time.sleep(1.1)
+
+    first = cli(routed, "poll", "hubspot")  # the first command that knows the connection connects it
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "hubspot: 0 new lead(s) queued"
+    fresh = create_contacts(routed, 1)  # created after: the poller routes it
+    assert cli(routed, "poll", "hubspot").stdout.strip() == "hubspot: 1 new lead(s) queued"
+
+    dry = cli(routed, "backfill", "hubspot", "--since", since, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.strip().splitlines()
+    shown = {line.split()[0] for line in lines[:-1]}
+    assert set(backlog) <= shown and "round_robin:" in dry.stdout
+    assert lines[-1].startswith("hubspot: ") and "would be queued (dry run: nothing queued)" in lines[-1]
+    assert routed.count(InboxEvent) == 1  # only the fresh one: the dry run queued nothing
+
+    run = cli(routed, "backfill", "hubspot", "--since", since, "--limit", "60")
+    assert run.returncode == 0, run.stderr
+    queued = int(run.stdout.split(": ", 1)[1].split(" queued")[0])
+    assert queued >= 50 and "1 already queued or routed" in run.stdout  # the fresh one, once
+    worker = cli(routed, "worker", "--once")
+    assert worker.returncode == 0, worker.stderr
+    for lead_id in backlog + fresh:
+        assert owner_in_crm(routed, "hubspot", lead_id), lead_id
+
+
+def test_backfill_of_an_unknown_connection_or_a_bad_date_is_one_line(routed):
+    unknown = cli(routed, "backfill", "nope", "--since", "2026-01-01")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip().splitlines() == ["Error: no connection named 'nope' (known: hubspot, salesforce)"]
+    bad = cli(routed, "backfill", "hubspot", "--since", "yesterday")
+    assert bad.returncode == 2 and "an ISO date or time" in bad.stderr
