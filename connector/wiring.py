@@ -56,3 +56,8 @@ def register_jobs(app: Flask, connections: Connections) -> None:
         scheduler.jobs.pop(job_id, None)
         scheduler.add_job(Job(job_id, partial(jobs.for_each_connection, func=func, due=due, seconds=seconds), 5,
                               run_once_cluster_wide=True))
+    # Connection health: each process persists what its own CRM calls saw (not cluster-wide).
+    from connector import health
+
+    scheduler.jobs.pop("health", None)
+    scheduler.add_job(Job("health", health.flush_job, health.FLUSH_SECONDS))

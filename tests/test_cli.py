@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import TEST_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["run", "web", "worker", "poll", "simulate", "sandbox", "rules", "db", "bench", "users"]
+COMMANDS = ["run", "web", "worker", "poll", "simulate", "sandbox", "rules", "db", "bench", "users", "connections"]
 
 
 def run_cli(*args: str, tmp_path: Path, flask: bool = False, **env: str) -> subprocess.CompletedProcess:

@@ -156,31 +156,79 @@ def _explain(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+FIELDS_CHECK = "mapped fields"
+
+
+def _field_checks(adapter: Any) -> list[dict]:
+    """Every mapped field against the CRM's own field list: one failed row naming each unknown one."""
+    try:
+        unknown = adapter.unknown_fields()
+    except Exception as exc:  # noqa: BLE001 — reported as the check's answer
+        return [{"check": FIELDS_CHECK, "ok": False, "detail": f"cannot read the CRM's field list: {_explain(exc)}"}]
+    if not unknown:
+        return [{"check": FIELDS_CHECK, "ok": True, "detail": "every mapped field exists in the CRM"}]
+    return [{"check": FIELDS_CHECK, "ok": False, "detail": problem} for problem in unknown]
+
+
+def run_checks(adapter: Any) -> list[dict]:
+    """The cheap reads of CHECKS, then the field check; each result {check, ok, detail}."""
+    results = []
+    for name, needs, call in CHECKS:
+        try:
+            value = call(adapter)
+        except Exception as exc:  # noqa: BLE001 — reported per check, as the feature promises
+            results.append({"check": name, "ok": False, "detail": f"cannot {needs}: {_explain(exc)}"})
+        else:
+            count = len(value) if isinstance(value, list) else len(getattr(value, "leads", []) or [])
+            results.append({"check": name, "ok": True, "detail": f"works ({count} found)"})
+    return results + _field_checks(adapter)
+
+
+def _checked(db: Database, name: str, build: Callable[[], Any]) -> list[dict]:
+    """Build a fresh adapter, run the checks, and keep what the calls saw as the connection's health."""
+    from connector.health import HealthWriter
+
+    try:
+        adapter = build()
+    except Exception as exc:  # noqa: BLE001 — any set-up problem is the answer to "does it work?"
+        return [{"check": "set up the client", "ok": False, "detail": _explain(exc)}]
+    try:
+        results = run_checks(adapter)
+        HealthWriter(db).offer(name, adapter.health(), force=True)
+        return results
+    finally:
+        adapter.close()
+
+
 def test(db: Database, box: SecretBox, connection_id: int, *, actor: str, **adapter_options: Any) -> list[dict]:
     """Each check: what it needs and whether it works. Never raises for CRM trouble."""
     from adapters import build_adapter
 
     row = get(db, connection_id)
-    results = []
-    try:
-        adapter = build_adapter(row.kind, _adapter_settings(row), _box_decrypt(box, row.secrets), **adapter_options)
-    except Exception as exc:  # noqa: BLE001 — any set-up problem is the answer to "does it work?"
-        results.append({"check": "set up the client", "ok": False, "detail": _explain(exc)})
-    else:
-        try:
-            for name, needs, call in CHECKS:
-                try:
-                    value = call(adapter)
-                except Exception as exc:  # noqa: BLE001 — reported per check, as the feature promises
-                    results.append({"check": name, "ok": False, "detail": f"cannot {needs}: {_explain(exc)}"})
-                else:
-                    count = len(value) if isinstance(value, list) else len(getattr(value, "leads", []) or [])
-                    results.append({"check": name, "ok": True, "detail": f"works ({count} found)"})
-        finally:
-            adapter.close()
+    results = _checked(db, row.name, lambda: build_adapter(row.kind, _adapter_settings(row),
+                                                           _box_decrypt(box, row.secrets), **adapter_options))
     with db.session() as session:
         audit(session, actor, "connection.test", "connection", str(row.id),
               ok=all(r["ok"] for r in results))
+    return results
+
+
+def test_named(db: Database, connections: Any, name: str, *, actor: str, **adapter_options: Any) -> list[dict]:
+    """"Test connection" for any connection by name (file, environment or stored), as the worker
+    sees it (``Connections.specs``). Raises ``NotFound`` for an unknown name."""
+    from adapters import build_adapter
+    from connector.connections import BrokenSpec
+
+    spec = connections.specs.get(name)
+    if spec is None:
+        raise NotFound(f"no connection named {name!r}")
+    if isinstance(spec, BrokenSpec):
+        results = [{"check": "set up the client", "ok": False, "detail": spec.reason}]
+    else:
+        results = _checked(db, name, lambda: build_adapter(spec.kind.value, spec.adapter_settings(), spec.secrets(),
+                                                           **adapter_options))
+    with db.session() as session:
+        audit(session, actor, "connection.test", "connection", name, ok=all(r["ok"] for r in results))
     return results
 
 

@@ -268,5 +268,18 @@ def simulate():
     return jsonify(simulator.run(db, items, draft))
 
 
+@bp.post("/connections/<name>/test")
+@token_required
+def test_connection(name: str):
+    """"Test connection" (admins): cheap reads and every mapped field against the CRM's field list."""
+    from connector.services import connections as connections_service
+
+    if g.principal.role != "admin":
+        return _error(403, "only admins may test connections")
+    results = connections_service.test_named(get_db(), current_app.extensions["leadrouter.connections"], name,
+                                             actor=_actor(), **current_app.config.get("LEADROUTER_ADAPTER_OPTIONS", {}))
+    return jsonify(connection=name, ok=all(r["ok"] for r in results), checks=results)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from connector import health as health_room
 from connector.db import get_db
 from connector.services import Invalid, NotFound
 from connector.services import connections as service
@@ -33,6 +34,7 @@ def index():
     env = current_app.extensions.get("leadrouter.connections")
     stored = {row.name for row in rows}
     return render_template("web/connections.html", rows=rows, kinds=service.KINDS,
+                           health=health_room.stored(get_db()),
                            urls={row.id: service.webhook_urls(_base_url(), row) for row in rows},
                            env_names=[n for n in env.names() if n not in stored] if env is not None else [],
                            problems=env.problems() if env is not None else {})

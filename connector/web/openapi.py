@@ -112,6 +112,12 @@ def document(server: str) -> dict[str, Any]:
         "/dead-letters/{id}/retry": {"post": {
             "summary": "Put a dead lead back in the queue", "operationId": "retryDeadLetter",
             "parameters": [_path_int("id")], "responses": {**_ok("the lead"), "400": ERROR, "404": ERROR}}},
+        "/connections/{name}/test": {"post": {
+            "summary": "Test a connection (admins): cheap reads and every mapped field against the CRM's own "
+                       "field list", "operationId": "testConnection",
+            "parameters": [{"name": "name", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"}}],
+            "responses": {**_ok("ok, and each check {check, ok, detail}"), "403": ERROR, "404": ERROR}}},
         "/simulate": {"post": {
             "summary": "Who would get each lead under a draft (or the active) config",
             "operationId": "simulate",

@@ -61,7 +61,7 @@ def test_testing_a_connection_reports_what_works(admin_client, crm):
     post(admin_client, "/settings/connections/new?kind=hubspot",
          {**HUBSPOT, "base_url": crm.url, "ca_bundle": str(crm.ca_path), "token": "sandbox-hubspot-token"})
     page = post(admin_client, "/settings/connections/1/test", token_from="/settings/connections/").get_data(as_text=True)
-    assert page.count('class="ok"') == 2, page
+    assert page.count('class="ok"') == 3, page   # owners, unassigned leads, mapped fields
     assert re.search(r"read users/owners</b> — works \([1-9]\d* found\)", page)
 
 
