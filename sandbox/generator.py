@@ -6,6 +6,12 @@ accepts (and maps to its own: Salesforce Lead fields, HubSpot contact properties
     first_name, last_name, email, phone, title, company, domain, website, industry,
     employees (int), country (ISO alpha-2), state (subdivision code or None), source
 
+and the demo org's custom fields, which a vendor keeps only where its org declares them:
+
+    segment (SMB | Mid-Market | Enterprise, from the size: Salesforce Lead.Segment__c, HubSpot
+    contact `segment`), lead_score (0..100: Lead.Lead_Score__c), product_interest (HubSpot
+    contact `product_interest`)
+
 With `count` and `rate_per_minute` the generator advances the sandbox clock between leads, so a
 day of traffic (say 1,440 leads at 1/min) is created in one call with realistic CreatedDates.
 With `rate_per_minute` alone it keeps creating leads in real time until stopped.
@@ -39,6 +45,7 @@ INDUSTRIES = ("Technology", "Finance", "Healthcare", "Manufacturing", "Retail", 
               "Food & Beverage", "Energy", "Media", "Transportation")
 SIZES = ((1, 10), (11, 50), (51, 200), (201, 1000), (1001, 5000), (5001, 50000))
 SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
+PRODUCTS = ("Routing", "Scheduling", "Analytics", "Integrations")
 TITLES = ("CEO", "CTO", "VP Sales", "Head of Operations", "IT Manager", "Procurement Lead",
           "Marketing Director", "Software Engineer", "CFO", "Office Manager")
 
@@ -46,6 +53,8 @@ TITLES = ("CEO", "CTO", "VP Sales", "Head of Operations", "IT Manager", "Procure
 class LeadGenerator:
     def __init__(self, seed: int | str | None = None) -> None:
         self._random = random.Random(seed)
+        # The custom fields draw from their own stream: the standard fields of a seed stay as they were.
+        self._custom = random.Random(None if seed is None else f"{seed}/custom-fields")
 
     def lead(self) -> dict[str, Any]:
         r = self._random
@@ -56,7 +65,7 @@ class LeadGenerator:
         low, high = r.choice(SIZES)
         local = "".join(ch for ch in f"{first}.{last}".lower() if ch.isascii() and
                         (ch.isalnum() or ch == "."))
-        return {
+        lead = {
             "first_name": first,
             "last_name": last,
             "email": f"{local}{r.randint(1, 999)}@{domain}",
@@ -71,6 +80,12 @@ class LeadGenerator:
             "state": r.choice(STATES[country]) if country in STATES else None,
             "source": r.choice(SOURCES),
         }
+        return {**lead, **self.custom_fields(lead["employees"])}
+
+    def custom_fields(self, employees: int) -> dict[str, Any]:
+        segment = "SMB" if employees < 200 else "Mid-Market" if employees <= 1000 else "Enterprise"
+        return {"segment": segment, "lead_score": self._custom.randint(0, 100),
+                "product_interest": self._custom.choice(PRODUCTS)}
 
 
 class GeneratorRunner:

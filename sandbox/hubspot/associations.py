@@ -1,4 +1,4 @@
-"""Associations v4 and the properties API, as the SDK calls them.
+"""Associations v4, as the SDK calls them (the properties API is properties_api.py).
 
 - ``POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read`` with
   ``{"inputs": [{"id": "…"}]}``: ``results[]`` of ``{"from": {"id"}, "to": [{"toObjectId",
@@ -6,8 +6,6 @@
   listed in ``errors`` (207), as HubSpot does.
 - ``GET /crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}``: one record's page.
 - ``PUT /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId}``: the unlabeled association.
-- ``GET /crm/v3/properties/{objectType}`` and ``…/{propertyName}``: the portal's property
-  definitions, custom ones (``hubspotDefined: false``) included.
 
 Object types are accepted by name (``contacts``, ``contact``), or by objectTypeId (``0-1``,
 ``0-136``), as HubSpot accepts them in these paths.
@@ -20,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import flask
 
 from sandbox.hubspot import errors
-from sandbox.hubspot.properties import OBJECT_TYPE_IDS, READ_ONLY, PropType, iso
+from sandbox.hubspot.properties import iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from sandbox.hubspot.vendor import HubSpotVendor
@@ -30,8 +28,6 @@ ALIASES = {"contacts": "contacts", "contact": "contacts", "0-1": "contacts",
            "leads": "leads", "lead": "leads", "0-136": "leads"}
 SINGULAR = {"contacts": "contact", "companies": "company", "leads": "lead"}
 BATCH_READ_MAX = 1000
-FIELD_TYPES = {PropType.STRING: "text", PropType.NUMBER: "number", PropType.DATETIME: "date",
-               PropType.ENUM: "select"}
 
 
 def object_type(value: str) -> str:
@@ -111,32 +107,3 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
             {"from": {"id": str(object_id)}, "to": {"id": str(to_id)},
              "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}}],
             "startedAt": started, "completedAt": started})
-
-    def property_json(name: str, kind: PropType, object_name: str) -> dict:
-        custom = crm.custom[object_name].get(name)
-        options = [{"label": o, "value": o, "displayOrder": i, "hidden": False}
-                   for i, o in enumerate((custom or {}).get("options") or [])]
-        return {"name": name, "label": (custom or {}).get("label") or name,
-                "type": kind.value, "fieldType": FIELD_TYPES[kind], "groupName": f"{SINGULAR[object_name]}information",
-                "options": options, "calculated": name in READ_ONLY, "hasUniqueValue": name == "hs_object_id",
-                "hidden": False, "hubspotDefined": custom is None, "formField": custom is not None,
-                "modificationMetadata": {"archivable": custom is not None, "readOnlyDefinition": custom is None,
-                                         "readOnlyValue": name in READ_ONLY},
-                "createdAt": iso(vendor.sandbox.clock.now()) if custom else None, "archived": False}
-
-    @bp.get("/crm/v3/properties/<type_name>")
-    def list_properties(type_name: str):
-        name = object_type(type_name)
-        with vendor.sandbox.lock:
-            schema = dict(crm.schema(name))
-        return errors.response(200, {"results": [property_json(p, k, name) for p, k in schema.items()]})
-
-    @bp.get("/crm/v3/properties/<type_name>/<property_name>")
-    def get_property(type_name: str, property_name: str):
-        name = object_type(type_name)
-        with vendor.sandbox.lock:
-            kind = crm.schema(name).get(property_name)
-        if kind is None:
-            raise errors.HubSpotError(404, f"Unable to find property {property_name} for object type "
-                                      f"{OBJECT_TYPE_IDS[name]}", "OBJECT_NOT_FOUND")
-        return errors.response(200, property_json(property_name, kind, name))

@@ -34,11 +34,15 @@ def object_type_of(value: str) -> str:
     return name
 
 
-def property_json(object_type: str, name: str, kind: PropType, order: int) -> dict:
+def property_json(object_type: str, name: str, kind: PropType, order: int, custom: dict | None = None) -> dict:
+    """``custom``: the portal's own definition of a custom property (label, options), if it is one."""
     kind = PropType(kind)
-    body = {"name": name, "label": name.replace("_", " ").strip().title(), "type": kind.value,
-            "fieldType": FIELD_TYPES.get(kind, "text"), "description": "",
-            "groupName": GROUPS.get(object_type, f"{object_type}information"), "options": [],
+    options = [{"label": o, "value": o, "displayOrder": i, "hidden": False}
+               for i, o in enumerate((custom or {}).get("options") or [])]
+    body = {"name": name, "label": (custom or {}).get("label") or name.replace("_", " ").strip().title(),
+            "type": kind.value, "fieldType": FIELD_TYPES.get(kind, "text"), "description": "",
+            "groupName": GROUPS.get(object_type, f"{object_type}information"), "options": options,
+            "hubspotDefined": custom is None,
             "displayOrder": order, "calculated": False, "externalOptions": name == "hubspot_owner_id",
             "hasUniqueValue": False, "hidden": False, "formField": kind is not PropType.DATETIME,
             "archived": False,
@@ -55,18 +59,19 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         name = object_type_of(object_type)
         if flask.request.args.get("archived", "false").lower() == "true":
             return errors.response(200, {"results": []})
-        with vendor.sandbox.lock:
-            schema = dict(SCHEMAS[name])
-        return errors.response(200, {"results": [property_json(name, prop, kind, order)
+        with vendor.sandbox.lock:   # the portal's properties: custom ones included
+            schema, custom = dict(vendor.crm.schema(name)), dict(vendor.crm.custom[name])
+        return errors.response(200, {"results": [property_json(name, prop, kind, order, custom.get(prop))
                                                  for order, (prop, kind) in enumerate(schema.items())]})
 
     @bp.get("/crm/v3/properties/<object_type>/<property_name>")
     def read_property(object_type: str, property_name: str):
         name = object_type_of(object_type)
         with vendor.sandbox.lock:
-            schema = dict(SCHEMAS[name])
+            schema, custom = dict(vendor.crm.schema(name)), dict(vendor.crm.custom[name])
         if property_name not in schema:
             raise errors.HubSpotError(404, f"Unable to find property {property_name} for object type "
                                       f"{object_type}", "OBJECT_NOT_FOUND")
         order = list(schema).index(property_name)
-        return errors.response(200, property_json(name, property_name, schema[property_name], order))
+        return errors.response(200, property_json(name, property_name, schema[property_name], order,
+                                                  custom.get(property_name)))

@@ -13,7 +13,6 @@ from sandbox.core import Vendor
 from sandbox.salesforce import ids, outbound
 from sandbox.salesforce.auth import Sessions
 from sandbox.salesforce.errors import SalesforceError
-from sandbox.salesforce.schema import get_object
 from sandbox.salesforce.store import Store
 from sandbox.salesforce.values import to_json
 
@@ -29,7 +28,9 @@ API_VERSIONS = {"55.0": "Summer '22", "56.0": "Winter '23", "57.0": "Spring '23"
 LEAD_FIELD_MAP = {"first_name": "FirstName", "last_name": "LastName", "email": "Email",
                   "phone": "Phone", "title": "Title", "company": "Company", "website": "Website",
                   "industry": "Industry", "employees": "NumberOfEmployees", "country": "Country",
-                  "state": "State", "source": "LeadSource"}
+                  "state": "State", "source": "LeadSource",
+                  # custom fields of the demo org (seed.declare_custom_fields); left out where undeclared
+                  "segment": "Segment__c", "lead_score": "Lead_Score__c"}
 
 
 class SalesforceVendor(Vendor):
@@ -100,10 +101,11 @@ class SalesforceVendor(Vendor):
     def create_lead(self, data: dict) -> dict:
         """A lead arriving as web-to-lead would: assignment rule applied, outbound message sent."""
         values: dict[str, Any] = {}
+        lead = self.store.object("Lead")
         for key, value in data.items():
             target = LEAD_FIELD_MAP.get(key, key)
-            if key in ("domain",) or (key not in LEAD_FIELD_MAP and get_object("Lead").field(key) is None):
-                continue  # canonical fields the Lead has no column for
+            if key in ("domain",) or lead.field(target) is None:
+                continue  # canonical fields the Lead has no column for (in this org)
             values[target] = value
         values.setdefault("Company", "[not provided]")
         values.setdefault("LastName", "[not provided]")
@@ -117,7 +119,7 @@ class SalesforceVendor(Vendor):
         return shaped
 
     def get_record(self, record_type: str, record_id: str) -> dict | None:
-        obj = get_object(record_type)
+        obj = self.store.object(record_type)
         if obj is None:
             return None
         with self.sandbox.lock:

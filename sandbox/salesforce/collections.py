@@ -9,7 +9,6 @@ import flask
 
 from sandbox.salesforce import ids
 from sandbox.salesforce.errors import SalesforceError
-from sandbox.salesforce.schema import get_object
 
 MAX_RECORDS = 200
 ROLLED_BACK = SalesforceError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK",
@@ -37,7 +36,7 @@ def register_collection_routes(bp: flask.Blueprint, vendor: Any, auto_assign: Ca
                 or not item["attributes"].get("type"):
             raise SalesforceError(400, "INVALID_FIELD",
                                   "No SObject Type defined in the attributes")
-        obj = get_object(item["attributes"]["type"])
+        obj = vendor.store.object(item["attributes"]["type"])
         if obj is None:
             raise SalesforceError(400, "INVALID_TYPE",
                                   f"sObject type '{item['attributes']['type']}' is not supported.")
@@ -92,7 +91,7 @@ def register_collection_routes(bp: flask.Blueprint, vendor: Any, auto_assign: Ca
 
     @bp.get("/services/data/v<version>/composite/sobjects/<name>")
     def read_collection(version: str, name: str) -> Any:
-        obj = get_object(name)
+        obj = vendor.store.object(name)
         if obj is None:
             raise SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
         wanted = [f.strip() for f in flask.request.args.get("fields", "").split(",") if f.strip()]

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from sandbox.salesforce import ids
 from sandbox.salesforce.errors import SalesforceError
-from sandbox.salesforce.schema import NAME_FIELDS, Field, FieldType, SObjectType, get_object
+from sandbox.salesforce.schema import NAME_FIELDS, OBJECTS, Field, FieldType, SObjectType
 from sandbox.salesforce.soql import (Aggregate, BoolOp, Comparison, FieldRef, Literal, Not, Query,
                                      malformed, parse)
 from sandbox.salesforce.store import Store
@@ -74,7 +74,7 @@ def resolve(q: Query, obj: SObjectType, ref: FieldRef) -> Resolved:
                             "reference your WSDL or the describe call for the appropriate names.",
                             "INVALID_FIELD")
         steps.append(rel)
-        current = None if rel.polymorphic else get_object(rel.reference_to[0])
+        current = None if rel.polymorphic else (q.objects or OBJECTS).get(rel.reference_to[0].lower())
     raise AssertionError("unreachable")
 
 
@@ -245,7 +245,8 @@ def _order(rows: list, keyfuncs: list[tuple[Callable[[Any], Any], Callable]]) ->
 def execute(text: str, store: Store, now: datetime, version: str, *,
             include_deleted: bool = False) -> QueryResult:
     q = parse(text)
-    obj = get_object(q.sobject)
+    q.objects = store.schema
+    obj = store.object(q.sobject)
     if obj is None:
         raise malformed(q.text, q.sobject_pos, f"sObject type '{q.sobject}' is not supported. If "
                         "you are attempting to use a custom object, be sure to append the '__c' "

@@ -14,7 +14,7 @@ from sandbox.salesforce.collections import register_collection_routes
 from sandbox.salesforce.errors import SalesforceError, external_id_not_found, not_found
 from sandbox.salesforce.login import register_login_routes
 from sandbox.salesforce.query import execute
-from sandbox.salesforce.schema import OBJECTS, SObjectType, get_object
+from sandbox.salesforce.schema import Field, SObjectType
 
 MAX_CURSORS = 200
 
@@ -103,23 +103,32 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
     @bp.get("/services/data/v<version>/sobjects")
     def sobjects(version: str) -> Any:
         return flask.jsonify({"encoding": "UTF-8", "maxBatchSize": 200,
-                              "sobjects": [sobject_info(o, version) for o in OBJECTS.values()]})
+                              "sobjects": [sobject_info(o, version) for o in vendor.store.schema.values()]})
 
     def object_or_404(name: str) -> SObjectType:
-        obj = get_object(name)
+        obj = vendor.store.object(name)   # this org's object: its custom fields included
         if obj is None:
             raise SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
         return obj
+
+    def field_info(f: Field) -> dict:
+        info = {"name": f.name, "label": f.name.removesuffix("__c").replace("_", " ") if f.custom else f.name,
+                "type": f.type.value, "custom": f.custom or f.name.endswith("__c"),
+                "createable": f.writable, "updateable": f.writable,
+                "nillable": not f.required and f.type.value != "boolean",
+                "referenceTo": list(f.reference_to), "relationshipName": f.relationship,
+                "picklistValues": [{"active": True, "defaultValue": False, "label": v, "validFor": None,
+                                    "value": v} for v in f.picklist],
+                "restrictedPicklist": f.restricted}
+        if f.precision is not None:
+            info.update(precision=f.precision, scale=f.scale or 0)
+        return info
 
     @bp.get("/services/data/v<version>/sobjects/<name>/describe/")
     @bp.get("/services/data/v<version>/sobjects/<name>/describe")
     def describe(version: str, name: str) -> Any:
         obj = object_or_404(name)
-        fields = [{"name": f.name, "label": f.name, "type": f.type.value, "custom": f.name.endswith("__c"),
-                   "createable": f.writable, "updateable": f.writable,
-                   "nillable": not f.required and f.type.value != "boolean",
-                   "referenceTo": list(f.reference_to), "relationshipName": f.relationship}
-                  for f in obj.fields.values()]
+        fields = [field_info(f) for f in obj.fields.values()]
         return flask.jsonify({**sobject_info(obj, version), "fields": fields})
 
     @bp.get("/services/data/v<version>/sobjects/<name>/")

@@ -5,7 +5,8 @@ lower-cased name and answers use the canonical spelling.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from sandbox.salesforce.ids import PREFIXES
@@ -43,6 +44,11 @@ class Field:
     required: bool = False                 # required on create
     reference_to: tuple[str, ...] = ()
     relationship: str | None = None        # "Owner" for OwnerId
+    custom: bool = False                   # a custom field (Name__c), declared by the org
+    picklist: tuple[str, ...] = ()         # picklist values (describe's picklistValues)
+    restricted: bool = False               # a restricted picklist refuses other values
+    precision: int | None = None           # Number(precision, scale)
+    scale: int | None = None
 
     @property
     def polymorphic(self) -> bool:
@@ -137,7 +143,22 @@ NAME_FIELDS = ("Id", "Name", "Type", "Email", "FirstName", "LastName", "IsActive
 
 
 def get_object(name: str) -> SObjectType | None:
+    """A standard object as every org has it (no custom fields of any org)."""
     return OBJECTS.get(name.lower())
+
+
+def org_objects() -> dict[str, SObjectType]:
+    """One org's own copy of the objects, which its custom fields are added to."""
+    return copy.deepcopy(OBJECTS)
+
+
+def declare_custom_field(objects: dict[str, SObjectType], object_name: str, f: Field) -> Field:
+    """Add a custom field (Setup -> Object Manager -> Fields & Relationships) to one org."""
+    if not f.name.endswith("__c"):
+        raise ValueError(f"a custom field's API name ends with __c: {f.name}")
+    f = replace(f, custom=True)
+    objects[object_name.lower()].fields[f.name.lower()] = f
+    return f
 
 
 def object_for_id(record_id: str) -> SObjectType | None:

@@ -7,6 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.salesforce import ids
+from sandbox.salesforce.schema import Field, FieldType, declare_custom_field
+
+# The demo org's custom Lead fields (Setup -> Object Manager -> Lead -> Fields & Relationships).
+SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
+DEMO_LEAD_FIELDS = (Field("Segment__c", FieldType.PICKLIST, picklist=SEGMENTS, restricted=True),
+                    Field("Lead_Score__c", FieldType.DOUBLE, precision=3, scale=0))
+
+
+def declare_custom_fields(store: Any) -> None:
+    for f in DEMO_LEAD_FIELDS:
+        declare_custom_field(store.schema, "Lead", f)
 
 
 def _user_values(first: str, last: str, email: str, username: str, title: str, tz: str,
@@ -19,6 +30,7 @@ def _user_values(first: str, last: str, email: str, username: str, title: str, t
 def seed_org(vendor: Any, org: Any) -> None:
     store = vendor.store
     store.reset()
+    declare_custom_fields(store)
     store.org_id = ids.to18(org.salesforce_org_id)
     vendor.org_name = f"{org.team_name} ({org.name})"
     first, last, email = org.admin

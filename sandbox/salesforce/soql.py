@@ -174,6 +174,7 @@ class Query:
     order_by: list[OrderItem] = field(default_factory=list)
     limit: int | None = None
     offset: int | None = None
+    objects: dict | None = None     # the org's objects (custom fields included), set by execute
 
 
 # -- parser ---------------------------------------------------------------------------------

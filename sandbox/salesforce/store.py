@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from sandbox.salesforce import ids
 from sandbox.salesforce.errors import SalesforceError
-from sandbox.salesforce.schema import FieldType, SObjectType, get_object, object_for_id
+from sandbox.salesforce.schema import FieldType, SObjectType, object_for_id, org_objects
 from sandbox.salesforce.values import coerce, field_label, to_millis
 
 _COMPUTED_NAME = {"Lead", "User"}
@@ -28,6 +28,7 @@ class Store:
         self.reset()
 
     def reset(self) -> None:
+        self.schema: dict[str, SObjectType] = org_objects()   # custom fields: seed.declare_custom_fields
         self.ids.reset()
         self.records = {name: {} for name in ("Lead", "User", "Group", "GroupMember", "Account",
                                               "Task")}
@@ -36,6 +37,10 @@ class Store:
         self.admin_id = ""
 
     # -- reads -----------------------------------------------------------------------------
+    def object(self, name: str) -> SObjectType | None:
+        """This org's description of an object (its custom fields included)."""
+        return self.schema.get(name.lower())
+
     def get(self, type_name: str, record_id: str) -> dict | None:
         record_id = ids.normalize(record_id) or ""
         return self.records.get(type_name, {}).get(record_id)
@@ -133,9 +138,8 @@ class Store:
         if self._undo is not None:
             self._undo.append((type_name, record_id, before))
 
-    @staticmethod
-    def _object(type_name: str) -> SObjectType:
-        obj = get_object(type_name)
+    def _object(self, type_name: str) -> SObjectType:
+        obj = self.object(type_name)
         if obj is None:
             raise SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
         return obj
@@ -159,6 +163,10 @@ class Store:
             if key.lower() == "id":
                 continue
             value = coerce(f, value)
+            if f.restricted and value not in (None, "") and value not in f.picklist:
+                raise SalesforceError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                                      f"{field_label(f.name)}: bad value for restricted picklist field: {value}",
+                                      [f.name])
             if f.type is FieldType.REFERENCE and value is not None:
                 value = self._check_reference(obj, f.name, f.reference_to, value)
             clean[f.name] = value
