@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from hubspot.crm.objects import (BatchReadInputSimplePublicObjectId, Filter, FilterGroup,
                                  PublicObjectSearchRequest, SimplePublicObjectId)
 
-from adapters import hubspot_events, hubspot_signature
+from adapters import hubspot_events, hubspot_leads, hubspot_signature
 from adapters.assigning import WriteWindows
 from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAdapter,
                            CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
@@ -29,7 +29,8 @@ OWNER = "hubspot_owner_id"
 DEFAULT_MAPS = {"contacts": HUBSPOT_CONTACT, "leads": HUBSPOT_LEAD}
 FIRST_ACTIVITY = ("hs_sa_first_engagement_date", "hs_first_engagement_date",
                   "notes_last_contacted", "hs_last_sales_activity_timestamp")
-EVENT_PREFIXES = {"contacts": ("contact",), "leads": ("lead", "object")}
+EVENT_PREFIXES = {"contacts": ("contact", "object"), "leads": ("object",)}
+OBJECT_TYPE_IDS = {"contacts": "0-1", "leads": "0-136"}   # generic object.* events name theirs
 EVENT_KINDS = {"creation": WebhookKind.CREATED, "deletion": WebhookKind.DELETED,
                "propertyChange": WebhookKind.PROPERTY_CHANGED}
 
@@ -65,6 +66,9 @@ class HubSpotAdapter(CrmAdapter):
             search_per_second=int(s.get("search_per_second", 4)), sleep=sleep, monotonic=monotonic)
         self.fields = FieldMap.build("hubspot", DEFAULT_MAPS[self.object_type],
                                      s.get("field_overrides"), s.get("extra_fields") or ())
+        # Leads: each lead's primary contact is read too (hubspot_leads), and optionally owned too.
+        self.contact_fields = hubspot_leads.contact_fields(s.get("extra_fields") or ())
+        self.sync_contact_owner = bool(s.get("sync_contact_owner")) and self.object_type == "leads"
         self.app_secret: str | None = secrets.get("app_secret")
         self.portal_id: str | None = s.get("portal_id")  # for record links
         self.page_size = int(s.get("page_size", 200))
@@ -78,13 +82,21 @@ class HubSpotAdapter(CrmAdapter):
 
     # -- helpers ---------------------------------------------------------------------------
     def _properties(self) -> list[str]:
-        return self.fields.crm_fields(OWNER, "createdate", "hs_lastmodifieddate", "lifecyclestage")
+        own = ("hs_lead_name",) if self.object_type == "leads" else ("lifecyclestage",)
+        return self.fields.crm_fields(OWNER, "createdate", "hs_lastmodifieddate", *own)
 
-    def _record(self, obj: Any) -> LeadRecord:
-        props = dict(obj.properties or {})
+    def _records(self, objs: Sequence[Any]) -> list[LeadRecord]:
+        if self.object_type != "leads":
+            return [self._record(obj) for obj in objs]
+        return [self._record(obj, values, hubspot_leads.fallback())
+                for obj, values in hubspot_leads.with_contacts(self, objs)]
+
+    def _record(self, obj: Any, values: Mapping[str, Any] | None = None,
+                fallback: Mapping[str, str] | None = None) -> LeadRecord:
+        props = dict(obj.properties or {}) if values is None else dict(values)
         owner = props.get(OWNER) or None
         status = props.get("lifecyclestage") or props.get("hs_pipeline_stage")
-        return LeadRecord(self.fields.to_lead(props, str(obj.id)), owner, bool(owner),
+        return LeadRecord(self.fields.to_lead(props, str(obj.id), fallback), owner, bool(owner),
                           parse_datetime(props.get("hs_lastmodifieddate")) or obj.updated_at,
                           status in self.converted_stages)
 
@@ -126,7 +138,7 @@ class HubSpotAdapter(CrmAdapter):
         cursor = SinceCursor.decode(since_cursor)
         found, cursor, more = self.search_since([flt(OWNER, "NOT_HAS_PROPERTY")], "createdate",
                                                 cursor, self._properties(), self.page_size)
-        return UnassignedPage([self._record(r) for r in found], cursor.encode(), more)
+        return UnassignedPage(self._records(found), cursor.encode(), more)
 
     def record_url(self, record_id: str) -> str | None:
         if not self.portal_id:
@@ -142,15 +154,15 @@ class HubSpotAdapter(CrmAdapter):
 
     def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]:
         wanted = [i for i in unique(ids) if not self.lead_id_problem(i)]   # others: absent
-        found: dict[str, LeadRecord] = {}
+        objs: list[Any] = []
         for chunk in chunked(wanted, BATCH):
             body = BatchReadInputSimplePublicObjectId(
                 inputs=[SimplePublicObjectId(id=i) for i in chunk], properties=self._properties(),
                 properties_with_history=[])
             answer = self.conn.call(self.api.objects.batch_api.read_with_http_info,
                                     self.object_type, body)
-            for obj in answer.results:   # a 207 lists missing ids in .errors: they stay absent
-                found[str(obj.id)] = self._record(obj)
+            objs += answer.results   # a 207 lists missing ids in .errors: they stay absent
+        found = {r.id: r for r in self._records(objs)}
         return [found[i] for i in wanted if i in found]
 
     def read_roster(self) -> list[CrmUser]:
@@ -262,6 +274,8 @@ class HubSpotAdapter(CrmAdapter):
             prefix, _, action = e.subscriptionType.partition(".")
             if prefix not in EVENT_PREFIXES[self.object_type] or e.objectId is None:
                 continue
+            if prefix == "object" and e.objectTypeId != OBJECT_TYPE_IDS[self.object_type]:
+                continue   # a generic event about another object type
             kind = EVENT_KINDS.get(action, WebhookKind.PROPERTY_CHANGED)
             if kind is WebhookKind.PROPERTY_CHANGED and e.propertyName == OWNER:
                 kind = WebhookKind.OWNER_CHANGED

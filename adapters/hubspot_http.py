@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 
 import urllib3
 from hubspot import HubSpot
+from hubspot.crm.associations.v4 import ApiException as AssociationsApiException
 from hubspot.crm.objects import ApiException as ObjectsApiException
 from hubspot.crm.owners import ApiException as OwnersApiException
 from hubspot.crm.properties import ApiException as PropertiesApiException
@@ -22,7 +23,7 @@ from adapters.errors import (AuthError, Conflict, CrmError, CrmUnavailable, Inva
 from adapters.retry import RetryPolicy, WindowLimiter, header_float, header_int
 
 # Each SDK package has its own ApiException class; these are the packages we call.
-API_EXCEPTIONS = (ObjectsApiException, OwnersApiException, PropertiesApiException)
+API_EXCEPTIONS = (ObjectsApiException, OwnersApiException, PropertiesApiException, AssociationsApiException)
 STATUSES: dict[int, type[CrmError]] = {400: InvalidData, 401: AuthError, 403: PermissionDenied,
                                        404: NotFound, 409: Conflict}
 # API headroom (connection health) -> the response header HubSpot reports it in.

@@ -111,4 +111,9 @@ def write_owners(adapter: "HubSpotAdapter", reqs: list[AssignmentRequest]) -> li
             todo.append((index, req))
     for chunk in chunked(todo, BATCH):
         _write(adapter, list(chunk), results)
-    return [results[i] for i in range(len(reqs))]
+    answer = [results[i] for i in range(len(reqs))]
+    if adapter.sync_contact_owner:   # Leads object: the owner goes on each lead's contact too
+        from adapters.hubspot_leads import sync_contact_owners
+
+        sync_contact_owners(adapter, reqs, answer)
+    return answer

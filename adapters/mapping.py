@@ -29,11 +29,17 @@ HUBSPOT_CONTACT = {
     "source": "hs_analytics_source", "status": "hs_lead_status", "score": "hubspotscore",
     "language": "hs_language", "created_at": "createdate",
 }
-# HubSpot's Leads object carries little of its own; most routing facts live on the contact.
+# HubSpot's Leads object (0-136) carries little of its own: its name, pipeline stage and the
+# hs_associated_* values HubSpot calculates from its primary contact and company. The other
+# routing facts live on that contact: the adapter reads it (v4 associations, then a contacts batch
+# read) and takes each canonical field the lead lacks from it (HUBSPOT_LEAD_FROM_CONTACT).
 HUBSPOT_LEAD = {
-    "id": "hs_object_id", "email": "hs_associated_contact_email", "title": "hs_lead_name",
-    "status": "hs_pipeline_stage", "created_at": "createdate",
+    "id": "hs_object_id", "email": "hs_associated_contact_email",
+    "first_name": "hs_associated_contact_firstname", "last_name": "hs_associated_contact_lastname",
+    "company": "hs_associated_company_name", "status": "hs_pipeline_stage", "created_at": "createdate",
 }
+HUBSPOT_LEAD_FROM_CONTACT = {k: v for k, v in HUBSPOT_CONTACT.items()
+                             if k not in ("id", "status", "created_at")}
 
 _SALESFORCE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}(\.[A-Za-z][A-Za-z0-9_]{0,79}){0,4}$")
 _HUBSPOT_NAME = re.compile(r"^[a-z0-9_][a-z0-9_.-]{0,99}$", re.IGNORECASE)
@@ -74,14 +80,20 @@ class FieldMap:
             names.setdefault(name, None)
         return list(names)
 
-    def to_lead(self, values: Mapping[str, Any], record_id: str) -> Lead:
-        """``values`` is the CRM record's flat field dict; unknown keys land in raw."""
+    def to_lead(self, values: Mapping[str, Any], record_id: str,
+                fallback: Mapping[str, str] | None = None) -> Lead:
+        """``values`` is the CRM record's flat field dict; unknown keys land in raw.
+        ``fallback``: canonical field -> key of ``values`` to use where the mapped field is empty
+        (a HubSpot lead's fields from its contact)."""
         data: dict[str, Any] = {}
         lowered = {k.lower(): v for k, v in values.items()}
         for canonical, crm_field in self.fields.items():
             value = values.get(crm_field, lowered.get(crm_field.lower()))
             if value is not None:
                 data[canonical] = value
+        for canonical, key in (fallback or {}).items():
+            if data.get(canonical) is None and values.get(key) not in (None, ""):
+                data[canonical] = values[key]
         data["id"] = record_id
         data["raw"] = dict(values)
         return Lead.from_dict(data)

@@ -134,6 +134,9 @@ class HubSpotConnection(_Connection):
                                   "links in notifications: the number in your HubSpot URLs.")
     object: Literal["contacts", "leads"] = Field("contacts", description="What gets routed: `contacts`, or "
                                                  "`leads` (the HubSpot Leads object).")
+    sync_contact_owner: bool = Field(False, description="With `object: leads`: also write the routed owner "
+                                     "on each lead's primary contact (replacing the contact's owner). "
+                                     "Ignored for contacts.")
     converted_stages: list[str] = Field(["opportunity", "customer"], description="Lifecycle stages that count "
                                         "as converted (outcomes).")
     page_size: int = Field(200, ge=1, le=200, description="Records per search page (HubSpot's maximum is 200).")
