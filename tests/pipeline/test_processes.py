@@ -60,9 +60,20 @@ def db_url(postgresql_url):
     return postgresql_url
 
 
+def wait_for_sandbox_requests(routed, timeout: float = 20) -> None:
+    """Every CRM call the sandbox received has been answered. A SIGKILLed worker's call is still
+    served after its death (a latency fault sleeps, then the write lands): left in flight, it
+    would land after the next test's ``reset`` on that test's fresh records, whose ids start
+    again at 1001 (seen: the next test's three new contacts owned before its worker read them)."""
+    requests_ = routed.crm.sandbox.requests
+    wait_until(lambda: all(e["status"] is not None for e in requests_.list()), timeout,
+               "the sandbox to answer every CRM call in flight")
+
+
 @pytest.fixture
 def postgres_routed(routed):
-    return routed
+    yield routed
+    wait_for_sandbox_requests(routed)  # nothing of this test may land in the next one
 
 
 @pytest.mark.slow
@@ -104,6 +115,7 @@ def test_a_worker_killed_mid_batch_leaves_its_leads_to_be_routed_once(postgres_r
     assert routed.drain().claimed == 0  # the dead worker's claim still holds
     routed.clock.advance(seconds=31)  # its lease (LEADROUTER_CLAIM_LEASE_SECONDS, 30) runs out
     routed.drain()
+    wait_for_sandbox_requests(routed)  # the dead worker's write has landed too: it must agree
     assignments = routed.assignments()
     assert sorted(a.lead_id for a in assignments) == sorted(ids)  # one each: decided once
     assert {a.status for a in assignments} == {LeadStatus.WRITTEN.value}
@@ -120,19 +132,36 @@ def test_a_living_worker_keeps_its_claim_past_the_lease_while_the_crm_is_slow(po
     routed.wait_for_inbox(3)
     jobs_lease = timedelta(seconds=3)
     routed.app.extensions["leadrouter.runtime"].pipeline.lease = jobs_lease
-    slow_write = routed.crm.sandbox.faults.add_latency(6000, vendor="hubspot", method="POST",
+    slow_write = routed.crm.sandbox.faults.add_latency(8000, vendor="hubspot", method="POST",
                                                        path="/crm/v3/objects/contacts/batch/update")
     worker = subprocess.Popen([sys.executable, "app.py", "worker", "--once"], cwd=ROOT,
                               env={**worker_env(routed), "LEADROUTER_CLAIM_LEASE_SECONDS": "3"},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_until(lambda: any(a.status == "decided" for a in routed.assignments()), 60, "a decided lead")
-        time.sleep(4.5)  # past the 3 s lease, still inside the 6 s write
-        assert worker.poll() is None
-        assert routed.drain().claimed == 0  # the heartbeat kept the claim
-    finally:
-        out, err = worker.communicate(timeout=60)
-        routed.crm.sandbox.faults.remove(slow_write.id)
+        try:
+            wait_until(lambda: any(a.status == "decided" for a in routed.assignments()), 60, "a decided lead")
+            time.sleep(4.5)  # past the 3 s lease, well inside the 8 s write
+            assert worker.poll() is None
+            assert routed.drain().claimed == 0  # the heartbeat kept the claim
+            # ...and that was asked while the worker's write was still in flight (not after it).
+            writes = [e for e in routed.crm.sandbox.requests.list(vendor="hubspot")
+                      if e["path"] == "/crm/v3/objects/contacts/batch/update"]
+            assert len(writes) == 1 and writes[0]["status"] is None, writes
+        finally:
+            try:
+                out, err = worker.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                out, err = worker.communicate()
+            routed.crm.sandbox.faults.remove(slow_write.id)
+    except BaseException:
+        print(f"worker exit {worker.returncode}\n--- stdout\n{out}\n--- stderr\n{err}\n--- assignments")
+        for a in routed.assignments():
+            print(a.lead_id, a.status, a.attempts, a.last_error, a.reason)
+        for e in routed.crm.sandbox.requests.list(vendor="hubspot"):
+            if e["method"] != "GET":
+                print(e["seq"], e["time"], e["method"], e["path"], e["status"], e["headers"].get("User-Agent"), e["body"][:300])
+        raise
     assert worker.returncode == 0, err
     assignments = routed.assignments()
     assert sorted(a.lead_id for a in assignments) == sorted(ids)
