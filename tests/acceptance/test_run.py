@@ -33,6 +33,7 @@ PAUSER = ("emma.schmidt", "Emma Schmidt", "61000005", "0055g0000000006AAA")  # o
 
 def scenario_config() -> dict:
     config = routing_config(reps=REPS + [PAUSER], auto_pause={"after_breaches": 2}, digest={"at": "08:00"})
+    config["teams"][0]["members"] = [r[0] for r in REPS]  # the team without her
     config["teams"].append({"id": "solo", "members": [PAUSER[0]], "manager": MANAGER, "channel": CHANNEL})
     slack_everywhere = ["slack:rep", "slack:team", "email:rep"]
     config["rules"] = [
@@ -79,7 +80,7 @@ def running(crm, smtp, tmp_path_factory):
     crm.sandbox.deliveries.configure(delay_factor=0.01)
     clock = FakeClock(folder, crm, start_offset=(tomorrow - datetime.now(timezone.utc)).total_seconds())
     env = environment(crm, smtp, folder, port, f"sqlite:///{folder / 'leadrouter.db'}",
-                      LEADROUTER_WRITE_MAX_ATTEMPTS="2", **clock.env())
+                      LEADROUTER_WRITE_MAX_ATTEMPTS="2", LEADROUTER_POLL_INTERVAL_SECONDS="5", **clock.env())
     product = new_product(folder, env)
     product.cli("db", "upgrade")
     product.cli("rules", "import", str(write_config(folder, scenario_config())))
@@ -210,6 +211,25 @@ def test_a_signed_accept_stops_the_sla_clock_and_pass_reroutes_to_another_rep(li
     time.sleep(5)  # two more SLA checks
     assert not messages_about(outside, "Reminder: Touchaccept Prospect"), "an accepted lead was reminded"
     assert owner_rep(live, "hubspot", accepted) == first[accepted][0]
+
+
+# -- 3b. a first activity logged in the CRM stops the SLA clock (outcome sync) --------------------
+def test_a_first_activity_logged_in_the_crm_stops_the_sla_clock(live):
+    outside = live.outside
+    touched = outside.create_contact("touchcrm", company="Touch Crm Inc")
+    idle = outside.create_contact("touchidle", company="Touch Idle Inc")
+    for contact in (touched, idle):
+        wait_until(lambda: owner_rep(live, "hubspot", contact), 30, "the owner written")
+    called = datetime.fromtimestamp(live.clock.now(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    outside.hubspot("PATCH", f"/crm/v3/objects/contacts/{touched}", properties={"notes_last_contacted": called})
+    # The outcome sync reads the CRM once per poll interval (5 s here, real time).
+    row = live.wait_status(touched, "written", "notified")
+    wait_until(lambda: "first_touch" in {e["status"] for e in live.api.get(f"/log/{row['id']}")["events"]}, 30,
+               "the first touch read back from HubSpot")
+    live.clock.advance(10 * 60)
+    wait_until(lambda: messages_about(outside, "Reminder: Touchidle Prospect"), 30, "the untouched lead's reminder")
+    time.sleep(5)
+    assert not messages_about(outside, "Reminder: Touchcrm Prospect"), "a lead touched in the CRM was reminded"
 
 
 # -- 4. the SLA ladder: remind -> reroute -> escalate ---------------------------------------------
