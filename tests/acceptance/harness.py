@@ -158,6 +158,7 @@ class Product:
     root: Path = ROOT
     processes: list[Process] = field(default_factory=list)
     cli_logs: list[tuple[str, str]] = field(default_factory=list)
+    _reported: set = field(default_factory=set)
 
     def _env(self, extra: dict[str, str] | None) -> dict[str, str]:
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.folder),
@@ -204,9 +205,14 @@ class Product:
             found += [f"`{command}`: {line}" for line in output.splitlines() if BAD_LINE.search(line)]
         return found
 
-    def assert_clean_logs(self) -> None:
-        bad = self.bad_lines()
-        assert not bad, "tracebacks / ERROR lines in the product's logs:\n" + "\n".join(bad[:40])
+    def assert_clean_logs(self, *, new_only: bool = True) -> None:
+        """No traceback / ERROR line in any log; ``new_only``: none since the last check (so each
+        test answers for the lines written while it ran)."""
+        every = self.bad_lines()
+        bad = [line for line in every if line not in self._reported] if new_only else every
+        self._reported.update(every)
+        assert not bad, (f"{len(bad)} traceback / ERROR line(s) in the product's logs, the first ones:\n"
+                         + "\n".join(bad[:12]))
 
     def dump(self) -> str:
         parts = []
@@ -220,7 +226,7 @@ def stop_cleanly(product: Product) -> None:
     """Every process exits 0 on SIGTERM, and no log has a traceback or an ERROR line."""
     codes = product.stop_all()
     assert all(code == 0 for code in codes.values()), f"exit codes after SIGTERM: {codes}\n{product.dump()}"
-    product.assert_clean_logs()
+    product.assert_clean_logs(new_only=False)
 
 
 # -- the CRM, seen from outside -----------------------------------------------------------------

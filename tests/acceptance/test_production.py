@@ -5,6 +5,7 @@ workers' scheduler) are the door. Observed from outside: CRM records, Slack, the
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -119,3 +120,27 @@ def test_a_user_deactivated_in_the_crm_stops_getting_leads_after_the_roster_sync
 
 def test_every_process_stops_cleanly_on_sigterm(cluster):
     stop_cleanly(cluster.product)
+
+
+def test_db_upgrade_on_a_fresh_database_with_a_routing_config_file(postgres_admin_url, tmp_path):
+    """README's production order: the environment is complete (LEADROUTER_ROUTING_CONFIG included)
+    before the first `db upgrade`. Migrating must not depend on the app's start-up work."""
+    name = f"lr_accept_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+        config = write_config(tmp_path, routing_config())
+        product = new_product(tmp_path / "install", {
+            "LEADROUTER_DATABASE_URL": url, "LEADROUTER_ROUTING_CONFIG": str(config), "LEADROUTER_DEMO": "off",
+            "LEADROUTER_VAR_DIR": str(tmp_path / "var")})
+        product.cli("db", "upgrade")
+        current = product.cli("db", "current").stdout
+        found = re.search(r"current: (\S+)\s+head: (\S+)", current)
+        assert found and found.group(1) == found.group(2) != "base", current
+        product.assert_clean_logs(new_only=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
