@@ -182,15 +182,19 @@ def start_web(routed, workers: int = 3, **env: str) -> tuple[subprocess.Popen, s
     sandbox; returns once /healthz answers."""
     import requests
 
+    import tempfile
+
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    output = tempfile.TemporaryFile("w+")   # not a pipe: nobody reads it until the end, it must never fill
     process = subprocess.Popen([sys.executable, "app.py", "web", "--port", str(port), "--workers", str(workers)],
                                cwd=ROOT, env={**worker_env(routed), "LEADROUTER_BASE_URL": url, **env},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=output, stderr=subprocess.STDOUT, text=True)
+    process.output = output
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"web exited {process.returncode}: {process.stdout.read()}")
+            raise AssertionError(f"web exited {process.returncode}: {stop(process)}")
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return process, url
@@ -202,13 +206,18 @@ def start_web(routed, workers: int = 3, **env: str) -> tuple[subprocess.Popen, s
 
 
 def stop(process: subprocess.Popen) -> str:
-    process.send_signal(signal.SIGTERM)
+    """SIGTERM (then SIGKILL after 20 s) a process of ``start_web``; returns its output."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
     try:
-        out, _ = process.communicate(timeout=20)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-        out, _ = process.communicate()
-    return out or ""
+        process.wait()
+    process.output.seek(0)
+    out = process.output.read()
+    process.output.close()
+    return out
 
 
 def signed_hubspot_events(url: str, secret: str, contact_ids: list[str], first_event: int) -> tuple[bytes, dict]:
