@@ -55,10 +55,9 @@ def not_found_error(object_type: str, ids: list[str]) -> dict:
 
 
 def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
-    crm = vendor.crm
 
     def record_json(object_type, record, props=None):
-        return record.to_json(object_type, props, crm.schema(object_type))
+        return record.to_json(object_type, props, vendor.crm.schema(object_type))
 
     @bp.get(f"/crm/v3/objects/{OBJECT_TYPES}")
     def list_objects(object_type: str):
@@ -67,7 +66,7 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
             raise errors.validation(f"limit must be between 1 and {LIST_MAX}; got {limit}")
         after = int(flask.request.args.get("after") or 0)
         with vendor.sandbox.lock:
-            records = [r for r in crm.store(object_type).live(truthy("archived")) if int(r.id) >= after]
+            records = [r for r in vendor.crm.store(object_type).live(truthy("archived")) if int(r.id) >= after]
             page = records[:limit + 1]
             body: dict[str, Any] = {"results": [record_json(object_type, r, wanted_properties())
                                                 for r in page[:limit]]}
@@ -81,14 +80,14 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
     def create_object(object_type: str):
         data = json_body()
         with vendor.sandbox.lock:
-            record = crm.create(object_type, data.get("properties") or {},
+            record = vendor.crm.create(object_type, data.get("properties") or {},
                                 associations=data.get("associations"))
             return errors.response(201, record_json(object_type, record, list(record.properties)))
 
     @bp.get(f"/crm/v3/objects/{OBJECT_TYPES}/<record_id>")
     def get_object(object_type: str, record_id: str):
         with vendor.sandbox.lock:
-            record = crm.store(object_type).find(record_id, flask.request.args.get("idProperty"),
+            record = vendor.crm.store(object_type).find(record_id, flask.request.args.get("idProperty"),
                                                  truthy("archived"))
             if record is None:
                 raise errors.object_not_found()
@@ -98,18 +97,18 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
     def update_object(object_type: str, record_id: str):
         data = json_body()
         with vendor.sandbox.lock:
-            record = crm.store(object_type).find(record_id, flask.request.args.get("idProperty"))
+            record = vendor.crm.store(object_type).find(record_id, flask.request.args.get("idProperty"))
             if record is None:
                 raise errors.object_not_found()
-            crm.update(object_type, record, data.get("properties") or {})
+            vendor.crm.update(object_type, record, data.get("properties") or {})
             return errors.response(200, record_json(object_type, record, list(record.properties)))
 
     @bp.delete(f"/crm/v3/objects/{OBJECT_TYPES}/<record_id>")
     def archive_object(object_type: str, record_id: str):
         with vendor.sandbox.lock:
-            record = crm.store(object_type).find(record_id)
+            record = vendor.crm.store(object_type).find(record_id)
             if record is not None:
-                crm.archive(object_type, record)
+                vendor.crm.archive(object_type, record)
         return flask.Response(status=204)
 
     def batch_inputs(data: dict) -> list[dict]:
@@ -132,7 +131,7 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         results, missing, seen = [], [], set()
         with vendor.sandbox.lock:
             for item in inputs:
-                record = crm.store(object_type).find(str(item.get("id")), id_property, archived)
+                record = vendor.crm.store(object_type).find(str(item.get("id")), id_property, archived)
                 if record is None:
                     missing.append(str(item.get("id")))
                 elif record.id not in seen:  # HubSpot answers each record once
@@ -149,16 +148,16 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         inputs = batch_inputs(data)
         results, missing = [], []
         with vendor.sandbox.lock:
-            store = crm.store(object_type)
+            store = vendor.crm.store(object_type)
             # Invalid property values fail the whole request (400) before anything is written.
             for item in inputs:
-                crm.check_properties(object_type, item.get("properties") or {})
+                vendor.crm.check_properties(object_type, item.get("properties") or {})
             for item in inputs:
                 record = store.find(str(item.get("id")), item.get("idProperty"))
                 if record is None:
                     missing.append(str(item.get("id")))
                     continue
-                crm.update(object_type, record, item.get("properties") or {})
+                vendor.crm.update(object_type, record, item.get("properties") or {})
                 results.append(record_json(object_type, record, list(item.get("properties") or {})
                                            + ["hs_lastmodifieddate", "hs_object_id"]))
         problems = [not_found_error(object_type, missing)] if missing else []
@@ -171,10 +170,10 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         inputs = batch_inputs(data)
         with vendor.sandbox.lock:
             for item in inputs:
-                clean = crm.check_properties(object_type, item.get("properties") or {})
+                clean = vendor.crm.check_properties(object_type, item.get("properties") or {})
                 if object_type == "leads":
-                    crm.check_lead(clean, item.get("associations"))
-            records = [crm.create(object_type, item.get("properties") or {},
+                    vendor.crm.check_lead(clean, item.get("associations"))
+            records = [vendor.crm.create(object_type, item.get("properties") or {},
                                   associations=item.get("associations")) for item in inputs]
             results = [record_json(object_type, r, list(r.properties)) for r in records]
         return batch_answer(results, [], started, 201)
@@ -183,8 +182,8 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
     def search_objects(object_type: str):
         data = json_body()
         with vendor.sandbox.lock:
-            total, page, next_after = search.run(object_type, crm.store(object_type).live(), data,
-                                                 vendor.search_limits, crm.schema(object_type))
+            total, page, next_after = search.run(object_type, vendor.crm.store(object_type).live(), data,
+                                                 vendor.search_limits, vendor.crm.schema(object_type))
             props = data.get("properties") or None
             body: dict[str, Any] = {"total": total,
                                     "results": [record_json(object_type, r, props) for r in page]}

@@ -43,7 +43,6 @@ def _types_json(crm, from_type: str, to_type: str, type_ids: set[int]) -> list[d
 
 
 def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
-    crm = vendor.crm
 
     @bp.post("/crm/v4/associations/<from_type>/<to_type>/batch/read")
     def association_batch_read(from_type: str, to_type: str):
@@ -61,13 +60,13 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         with vendor.sandbox.lock:
             for item in inputs:
                 from_id = str((item or {}).get("id") or "")
-                found = crm.associated(from_name, from_id, to_name) \
-                    if crm.store(from_name).find(from_id) is not None else {}
+                found = vendor.crm.associated(from_name, from_id, to_name) \
+                    if vendor.crm.store(from_name).find(from_id) is not None else {}
                 if not found:
                     empty.append(from_id)
                     continue
                 results.append({"from": {"id": from_id}, "to": [
-                    {"toObjectId": int(to_id), "associationTypes": _types_json(crm, from_name, to_name, types)}
+                    {"toObjectId": int(to_id), "associationTypes": _types_json(vendor.crm, from_name, to_name, types)}
                     for to_id, types in found.items()]})
         problems = []
         if empty:
@@ -85,23 +84,23 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
     def association_page(from_type: str, object_id: str, to_type: str):
         from_name, to_name = object_type(from_type), object_type(to_type)
         with vendor.sandbox.lock:
-            if crm.store(from_name).find(object_id) is None:
+            if vendor.crm.store(from_name).find(object_id) is None:
                 raise errors.object_not_found()
-            found = crm.associated(from_name, object_id, to_name)
+            found = vendor.crm.associated(from_name, object_id, to_name)
             return errors.response(200, {"results": [
-                {"toObjectId": int(to_id), "associationTypes": _types_json(crm, from_name, to_name, types)}
+                {"toObjectId": int(to_id), "associationTypes": _types_json(vendor.crm, from_name, to_name, types)}
                 for to_id, types in found.items()]})
 
     @bp.put("/crm/v4/objects/<from_type>/<object_id>/associations/default/<to_type>/<to_id>")
     def associate_default(from_type: str, object_id: str, to_type: str, to_id: str):
         from_name, to_name = object_type(from_type), object_type(to_type)
-        if (from_name, to_name) not in crm.UNLABELED:
+        if (from_name, to_name) not in vendor.crm.UNLABELED:
             raise errors.validation(f"No default association type between {from_name} and {to_name}.")
         with vendor.sandbox.lock:
-            if crm.store(from_name).find(object_id) is None or crm.store(to_name).find(to_id) is None:
+            if vendor.crm.store(from_name).find(object_id) is None or vendor.crm.store(to_name).find(to_id) is None:
                 raise errors.object_not_found()
-            crm.associate(from_name, object_id, to_name, to_id, ())
-            type_id = crm.UNLABELED[(from_name, to_name)]
+            vendor.crm.associate(from_name, object_id, to_name, to_id, ())
+            type_id = vendor.crm.UNLABELED[(from_name, to_name)]
         started = iso(datetime.now(timezone.utc))
         return errors.response(200, {"status": "COMPLETE", "results": [
             {"from": {"id": str(object_id)}, "to": {"id": str(to_id)},

@@ -1,4 +1,7 @@
-"""Control plane for HubSpot, mounted at /__sandbox__/hubspot/ (tests and the demo drive it)."""
+"""Control plane for HubSpot, mounted at /__sandbox__/hubspot/ (tests and the demo drive it).
+
+Every route acts on the default (seeded) portal unless ``?portal_id=`` names another one;
+``POST /portals`` creates another portal (its own private-app token, owners and records)."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -21,6 +24,23 @@ def blueprint(vendor: "HubSpotVendor") -> flask.Blueprint:
     @bp.errorhandler(errors.HubSpotError)
     def hubspot_error(exc: errors.HubSpotError) -> Any:
         return errors.response(exc.status, exc.body())
+
+    @bp.route("/portals", methods=["GET", "POST"])
+    def portals() -> Any:
+        """GET: every portal. POST {portal_id?, token?, app_secret?, region?, name?, webhook_url?,
+        seed? ("demo" | null), leads? (unowned contacts already there)}: 201 and the new portal."""
+        if flask.request.method == "POST":
+            data = json_body()
+            allowed = {"portal_id", "token", "app_secret", "region", "name", "webhook_url", "seed", "leads"}
+            unknown = set(data) - allowed
+            if unknown:
+                raise ValueError(f"unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+            portal = vendor.add_portal(**data)
+            with vendor.sandbox.lock:
+                return flask.jsonify(portal.describe(vendor.sandbox.base_url)), 201
+        with vendor.sandbox.lock:
+            return flask.jsonify({"portals": [p.describe(vendor.sandbox.base_url)
+                                              for p in vendor.portals.values()]})
 
     @bp.route("/webhooks", methods=["GET", "POST"])
     def webhooks() -> Any:

@@ -70,7 +70,6 @@ def register(bp, vendor) -> None:
 
     from sandbox.hubspot import errors
 
-    directory = vendor.owners
 
     @bp.get("/crm/v3/owners")
     @bp.get("/crm/v3/owners/")
@@ -82,7 +81,7 @@ def register(bp, vendor) -> None:
         after = int(args.get("after") or 0)
         archived = args.get("archived", "false").lower() == "true"
         with vendor.sandbox.lock:
-            owners = [o for o in directory.listing(archived=archived, email=args.get("email"))
+            owners = [o for o in vendor.owners.listing(archived=archived, email=args.get("email"))
                       if int(o.id) >= after]
         body: dict = {"results": [o.to_json() for o in owners[:limit]]}
         if len(owners) > limit:
@@ -98,7 +97,7 @@ def register(bp, vendor) -> None:
         archived = args.get("archived", "false").lower() == "true"
         by_user = args.get("idProperty") == "userId"
         with vendor.sandbox.lock:
-            owner = next((o for o in directory.owners.values() if o.archived == archived and
+            owner = next((o for o in vendor.owners.owners.values() if o.archived == archived and
                           (str(o.user_id) if by_user else o.id) == owner_id), None)
         if owner is None:
             raise errors.object_not_found()

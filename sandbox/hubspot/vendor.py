@@ -1,24 +1,24 @@
-"""The HubSpot vendor: CRM v3 objects, owners, search, limits and webhooks for one portal."""
+"""The HubSpot vendor: CRM v3 objects, owners, search, limits and webhooks, for one or more
+portals (sandbox.hubspot.portal). Each request is served by the portal its private-app token
+belongs to; the control plane picks one with ``?portal_id=`` (default: the seeded portal)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import hmac
+import itertools
+import uuid
+from datetime import datetime
 from typing import Any
 
 import flask
 
-from sandbox.core import Vendor
+from sandbox.core import CONTROL_PREFIX, Vendor
 from sandbox.hubspot import api, associations, control, errors, owners, properties_api
-from sandbox.hubspot.owners import Owner, OwnerDirectory
-from sandbox.hubspot.properties import OBJECT_TYPE_IDS, PropType, iso
-from sandbox.hubspot.ratelimit import RateLimiter
-from sandbox.hubspot.search import SearchLimits
-from sandbox.hubspot.store import Crm, Record
-from sandbox.hubspot.webhooks import WebhookDispatcher
+from sandbox.hubspot.portal import ADMIN_USER_ID, DEMO_CONTACT_PROPERTIES, SEEDED_AT, Portal  # noqa: F401
+from sandbox.hubspot.properties import iso
+from sandbox.hubspot.store import Record
 
 APP_ID = 1512050
 DEFAULT_PORTAL_ID = 24681357
-ADMIN_USER_ID = 7_000_001   # the portal admin who "clicks" in the CRM UI
-SEEDED_AT = datetime(2023, 1, 9, 9, 0, tzinfo=timezone.utc)
 
 # Generator lead source -> HubSpot's hs_analytics_source options.
 ANALYTICS_SOURCES = {"Web": "ORGANIC_SEARCH", "Phone Inquiry": "OFFLINE",
@@ -31,9 +31,11 @@ CONTACT_FIELDS = {"first_name": "firstname", "last_name": "lastname", "email": "
                   "state": "state", "city": "city", "zip": "zip", "annual_revenue": "annualrevenue",
                   # the demo portal's custom contact properties (declared by seed_demo)
                   "segment": "segment", "product_interest": "product_interest"}
-# The demo portal's custom contact properties (Settings -> Properties), as an admin creates them.
-DEMO_CONTACT_PROPERTIES = (("segment", PropType.ENUM, "Segment", ("SMB", "Mid-Market", "Enterprise")),
-                           ("product_interest", PropType.STRING, "Product interest", ()))
+
+
+# Extra portals: account ids, app ids and owner / user id ranges of their own.
+EXTRA_PORTAL_IDS = 146_000_001
+REGIONS = ("na1", "na2", "eu1", "ap1")   # HubSpot data-hosting regions, named in private-app tokens
 
 
 class HubSpotVendor(Vendor):
@@ -42,20 +44,101 @@ class HubSpotVendor(Vendor):
 
     def __init__(self, sandbox) -> None:
         super().__init__(sandbox)
-        self.portal_id = DEFAULT_PORTAL_ID
-        self.app_id = APP_ID
-        self.owners = OwnerDirectory()
-        self.crm = Crm(sandbox.clock, self.owners.active_id)
-        self.crm.listeners.append(self._on_change)
-        self.limiter = RateLimiter(sandbox.clock)
-        self.search_limits = SearchLimits()
-        self.webhooks = WebhookDispatcher(sandbox, portal_id=self.portal_id, app_id=self.app_id,
-                                          secret=sandbox.options["hubspot_app_secret"])
+        self.default = Portal(sandbox, portal_id=DEFAULT_PORTAL_ID, app_id=APP_ID,
+                              token=lambda: self.sandbox.options["hubspot_token"],
+                              app_secret=lambda: self.sandbox.options["hubspot_app_secret"])
+        self.portals: dict[int, Portal] = {self.default.portal_id: self.default}
+        self._extra_ids = itertools.count(1)
         self.reset()
 
+    # -- which portal ----------------------------------------------------------------------
+    def current(self) -> Portal:
+        """The portal of this request: the token's (set by authentication), else the one a
+        control call names with ``?portal_id=``, else the default (seeded) portal."""
+        if flask.has_request_context():
+            portal = flask.g.get("hubspot_portal")
+            if portal is not None:
+                return portal
+            wanted = flask.request.args.get("portal_id")
+            if wanted and flask.request.path.startswith(CONTROL_PREFIX):
+                return self.portal(wanted)
+        return self.default
+
+    def portal(self, portal_id: int | str) -> Portal:
+        try:
+            return self.portals[int(portal_id)]
+        except (KeyError, ValueError):
+            raise KeyError(f"no HubSpot portal {portal_id}; portals: {sorted(self.portals)}") from None
+
+    def portal_for_token(self, token: str) -> Portal | None:
+        for portal in list(self.portals.values()):
+            if token and hmac.compare_digest(token.encode(), portal.token.encode()):
+                return portal
+        return None
+
+    def add_portal(self, *, portal_id: int | None = None, token: str | None = None,
+                   app_secret: str | None = None, region: str = "na1", name: str | None = None,
+                   webhook_url: str | None = None, seed: str | None = "demo", leads: int = 0) -> Portal:
+        """Another HubSpot account with its own private app: a token (``pat-<region>-<uuid>``
+        unless given), a client secret, an app id, and owners / user ids / team of its own,
+        seeded from a demo org (``seed``), with ``leads`` unassigned contacts already in it."""
+        from sandbox.demo import ORGS
+
+        if region not in REGIONS:
+            raise ValueError(f"region must be one of {', '.join(REGIONS)}")
+        if not 0 <= int(leads) <= 10_000:
+            raise ValueError("leads must be within 0..10000")
+        org = None
+        if seed:
+            if seed not in ORGS:
+                raise ValueError(f"unknown org {seed!r}; known: {sorted(ORGS)}")
+            org = ORGS[seed]
+        with self.sandbox.lock:
+            n = next(self._extra_ids)
+            portal_id = int(portal_id) if portal_id is not None else EXTRA_PORTAL_IDS + n - 1
+            if portal_id in self.portals:
+                raise ValueError(f"portal {portal_id} exists already")
+            token = token or f"pat-{region}-{uuid.uuid4()}"
+            if self.portal_for_token(token) is not None:
+                raise ValueError("that access token belongs to another portal")
+            portal = Portal(self.sandbox, portal_id=portal_id, app_id=APP_ID + n, token=token,
+                            app_secret=app_secret or str(uuid.uuid4()), name=name,
+                            owner_base=61_000_001 + 100_000 * n, user_base=7_100_001 + 100_000 * n,
+                            team_id=str(4_500_001 + n))
+            portal.reset(webhook_url=webhook_url)
+            if org is not None:
+                portal.seed(org)
+            self.portals[portal_id] = portal
+            if leads:
+                self._seed_leads(portal, int(leads))
+        return portal
+
+    def _seed_leads(self, portal: Portal, count: int) -> None:
+        """Contacts already in the account (an import), none of them owned."""
+        from sandbox.generator import LeadGenerator
+
+        generator = LeadGenerator(seed=portal.portal_id)
+        for index in range(count):
+            data = generator.lead()
+            data["email"] = f"{index + 1}.{data['email']}"
+            self._create_contact(portal, data, source="IMPORT")
+
+    # The current portal's parts (the default one outside a request), for the routes and tests.
+    crm = property(lambda self: self.current().crm)
+    owners = property(lambda self: self.current().owners)
+    limiter = property(lambda self: self.current().limiter)
+    webhooks = property(lambda self: self.current().webhooks)
+    portal_id = property(lambda self: self.current().portal_id)
+    app_id = property(lambda self: self.current().app_id)
+    token = property(lambda self: self.current().token)
+
     @property
-    def token(self) -> str:
-        return self.sandbox.options["hubspot_token"]
+    def search_limits(self):
+        return self.current().search_limits
+
+    @search_limits.setter
+    def search_limits(self, value) -> None:
+        self.current().search_limits = value
 
     # -- HTTP ------------------------------------------------------------------------------
     def blueprint(self) -> flask.Blueprint:
@@ -76,16 +159,18 @@ class HubSpotVendor(Vendor):
     def _authenticate_and_count(self) -> Any:
         header = flask.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or token.strip() != self.token:
+        portal = self.portal_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        if portal is None:
             exc = errors.unauthorized()
             return errors.response(exc.status, exc.body())
+        flask.g.hubspot_portal = portal
         flask.g.hubspot_search = flask.request.path.endswith("/search")
-        policy = self.limiter.hit(search=flask.g.hubspot_search)
+        policy = portal.limiter.hit(search=flask.g.hubspot_search)
         if policy is not None:
             group = {"TEN_SECONDLY_ROLLING": "ten-secondly", "DAILY": "daily",
                      "SECONDLY": "search-secondly"}[policy]
             body = errors.rate_limit_body(
-                policy, f"publicapi:private_app-api-calls-{group}:{self.app_id}:{self.portal_id}")
+                policy, f"publicapi:private_app-api-calls-{group}:{portal.app_id}:{portal.portal_id}")
             return errors.response(429, body)
         return None
 
@@ -112,44 +197,33 @@ class HubSpotVendor(Vendor):
 
     # -- state -----------------------------------------------------------------------------
     def reset(self) -> None:
+        """Back to the one default portal, empty (added portals are gone)."""
         with self.sandbox.lock:
-            self.crm.reset()
-            self.owners.reset()
-            self.limiter.reset()
-            options = self.sandbox.options
-            self.limiter.configure(ten_second_max=options["hubspot_ten_second_limit"],
-                                   search_per_second=options["hubspot_search_per_second"],
-                                   daily_max=options["hubspot_daily_limit"])
-            self.search_limits = SearchLimits()
-            self.webhooks.reset(url=self.sandbox.options.get("hubspot_webhook_url"))
+            self.portals = {self.default.portal_id: self.default}
+            self._extra_ids = itertools.count(1)
+            self.default.reset(webhook_url=self.sandbox.options.get("hubspot_webhook_url"))
 
     def seed_demo(self, org) -> None:
         with self.sandbox.lock:
-            self.portal_id = self.webhooks.portal_id = org.hubspot_portal_id
-            for name, kind, label, options in DEMO_CONTACT_PROPERTIES:
-                self.crm.declare_property("contacts", name, kind, label=label, options=options)
-            team = {"id": "4500001", "name": org.team_name, "primary": True}
-            for index, rep in enumerate(org.all_reps):
-                self.owners.add(Owner(id=str(61_000_001 + index), email=rep.email,
-                                      first_name=rep.first_name, last_name=rep.last_name,
-                                      user_id=7_100_001 + index, created_at=SEEDED_AT,
-                                      updated_at=SEEDED_AT, teams=[dict(team)],
-                                      archived=not rep.active, key=rep.key))
-            for company in org.companies:
-                owner = self.owners.by_key(company.owner)
-                props = {"name": company.name, "domain": company.domain,
-                         "website": f"https://www.{company.domain}", "industry": company.industry,
-                         "numberofemployees": company.employees, "country": company.country,
-                         "state": company.state, "hubspot_owner_id": owner.id if owner else None}
-                self.crm.create("companies", {k: v for k, v in props.items() if v is not None},
-                                source="IMPORT")
+            self.portals.pop(self.default.portal_id, None)
+            self.default.set_portal_id(org.hubspot_portal_id)
+            self.portals[self.default.portal_id] = self.default
+            self.default.seed(org)
 
     def create_lead(self, data: dict) -> dict:
         """A contact as a web form would create it (fires contact.creation). With
         ``object: leads`` a Leads-object record follows, associated with that contact as its
         primary contact, the way a rep or a workflow creates one (fires object.creation, 0-136);
-        the answer is then the lead. Custom properties the portal has not declared are left out."""
-        schema = self.crm.schema("contacts")
+        the answer is then the lead. Custom properties the portal has not declared are left out.
+        ``portal_id`` names the portal (default: the current one)."""
+        data = dict(data)
+        portal = self.portal(data.pop("portal_id")) if data.get("portal_id") else self.current()
+        with self.sandbox.lock:
+            return self._create_contact(portal, data, source="CRM_UI")
+
+    def _create_contact(self, portal: Portal, data: dict, *, source: str) -> dict:
+        crm = portal.crm
+        schema = crm.schema("contacts")
         props = {prop: data[key] for key, prop in CONTACT_FIELDS.items()
                  if data.get(key) not in (None, "") and prop in schema}
         if data.get("source"):
@@ -157,68 +231,48 @@ class HubSpotVendor(Vendor):
         props.setdefault("lifecyclestage", "lead")
         props.setdefault("hs_lead_status", "NEW")
         if data.get("owner"):
-            owner = self.owners.by_key(data["owner"]) or self.owners.owners.get(str(data["owner"]))
+            owner = portal.owners.by_key(data["owner"]) or portal.owners.owners.get(str(data["owner"]))
             if owner is not None:
                 props["hubspot_owner_id"] = owner.id
         props.update(data.get("properties") or {})
         as_lead = data.get("object") == "leads"
         if as_lead:
             props.pop("hubspot_owner_id", None)   # the lead is what gets routed
-        with self.sandbox.lock:
-            record = self.crm.create("contacts", props, source="CRM_UI")
-            if not as_lead:
-                return record.to_json("contacts", list(record.properties))
-            name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) \
-                or data.get("email") or f"Lead {record.id}"
-            lead_props = {"hs_lead_name": name, "hs_pipeline": "lead-pipeline-id",
-                          "hs_pipeline_stage": "new-stage-id"}
-            lead_props.update(data.get("lead_properties") or {})
-            lead = self.crm.create("leads", lead_props, source="CRM_UI", associations=[
-                {"to": {"id": record.id},
-                 "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 578}]}])
-            return lead.to_json("leads", list(lead.properties))
+        record = crm.create("contacts", props, source=source)
+        if not as_lead:
+            return record.to_json("contacts", list(record.properties))
+        name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) \
+            or data.get("email") or f"Lead {record.id}"
+        lead_props = {"hs_lead_name": name, "hs_pipeline": "lead-pipeline-id",
+                      "hs_pipeline_stage": "new-stage-id"}
+        lead_props.update(data.get("lead_properties") or {})
+        lead = crm.create("leads", lead_props, source=source, associations=[
+            {"to": {"id": record.id},
+             "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 578}]}])
+        return lead.to_json("leads", list(lead.properties))
 
     def get_record(self, record_type: str, record_id: str) -> dict | None:
+        portal = self.current()
         with self.sandbox.lock:
             if record_type == "owners":
-                owner = self.owners.owners.get(record_id)
+                owner = portal.owners.owners.get(record_id)
                 return owner.to_json() if owner else None
-            if record_type not in self.crm.stores:
+            if record_type not in portal.crm.stores:
                 return None
-            record = self.crm.store(record_type).records.get(record_id)
+            record = portal.crm.store(record_type).records.get(record_id)
             return record.to_json(record_type, list(record.properties)) if record else None
 
     def describe(self) -> dict:
-        return {"api_base": self.sandbox.base_url, "token": self.token,
-                "portal_id": self.portal_id, "app_id": self.app_id,
-                "app_secret": self.sandbox.options["hubspot_app_secret"],
-                "webhook_url": self.webhooks.settings.url,
-                "owners": len(self.owners.owners),
-                "contacts": len(self.crm.store("contacts").records),
-                "leads": len(self.crm.store("leads").records)}
-
-    # -- webhooks --------------------------------------------------------------------------
-    def _on_change(self, object_type: str, record: Record, changes: dict, source: str) -> None:
-        if object_type not in ("contacts", "leads"):
-            return
-        if source == "CRM_UI":
-            change_source, source_id = "CRM_UI", f"userId:{ADMIN_USER_ID}"
-        else:
-            change_source, source_id = ("INTEGRATION", str(self.app_id)) if source == "API" \
-                else (source, None)
-        # Contacts: the legacy contact.* subscriptions. Leads only exist as generic object.*
-        # subscriptions, whose events carry the objectTypeId (0-136).
-        prefix, extra = ("contact", {}) if object_type == "contacts" else \
-            ("object", {"objectTypeId": OBJECT_TYPE_IDS[object_type]})
-        if changes.get("__created__"):
-            self.webhooks.emit(f"{prefix}.creation", record.id, change_source=change_source,
-                               source_id=source_id, changeFlag="CREATED", **extra)
-            changes = {"hubspot_owner_id": record.properties.get("hubspot_owner_id")} \
-                if record.properties.get("hubspot_owner_id") else {}
-        if "hubspot_owner_id" in changes:
-            self.webhooks.emit(f"{prefix}.propertyChange", record.id, change_source=change_source,
-                               source_id=source_id, propertyName="hubspot_owner_id",
-                               propertyValue=changes["hubspot_owner_id"] or "", **extra)
+        portal = self.current()
+        base = self.sandbox.base_url
+        return {"api_base": base, "token": portal.token,
+                "portal_id": portal.portal_id, "app_id": portal.app_id,
+                "app_secret": portal.app_secret,
+                "webhook_url": portal.webhooks.settings.url,
+                "owners": len(portal.owners.owners),
+                "contacts": len(portal.crm.store("contacts").records),
+                "leads": len(portal.crm.store("leads").records),
+                "portals": [p.describe(base) for p in self.portals.values() if p is not self.default]}
 
     def first_activity(self, record: Record, at: datetime) -> None:
         """A rep's first sales activity (what outcome sync reads)."""

@@ -3,17 +3,17 @@ limits), OAuth and SOAP login, the lead assignment rule, outbound messages, and 
 routes. Shapes follow Salesforce's REST API guide and what simple-salesforce sends."""
 from __future__ import annotations
 
+import secrets
 import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import flask
 
-from sandbox.core import Vendor
-from sandbox.salesforce import ids, outbound
+from sandbox.core import CONTROL_PREFIX, Vendor
+from sandbox.salesforce import ids
 from sandbox.salesforce.auth import Sessions
 from sandbox.salesforce.errors import SalesforceError
-from sandbox.salesforce.store import Store
+from sandbox.salesforce.org import Org
 from sandbox.salesforce.values import to_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,22 +33,135 @@ LEAD_FIELD_MAP = {"first_name": "FirstName", "last_name": "LastName", "email": "
                   "segment": "Segment__c", "lead_score": "Lead_Score__c"}
 
 
+# Extra orgs: pods (the instance part of their ids) and connected-app keys of their own.
+EXTRA_PODS = ("8d", "4x", "2w", "7k", "9p", "3j", "6t", "1r")
+
+
+def _current_org_attr(name: str) -> property:
+    return property(lambda self: getattr(self.current(), name),
+                    lambda self, value: setattr(self.current(), name, value))
+
+
 class SalesforceVendor(Vendor):
+    """Salesforce, for one or more orgs (sandbox.salesforce.org). A REST call is served by the
+    org its session belongs to; a login by the org of the username (or connected app); control
+    routes by the org named with ``?org_id=`` (default: the seeded org)."""
+
     name = "salesforce"
     prefixes = ("/services/", "/id/")
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
-        self.store = Store(sandbox.clock)
+        self.default = Org(sandbox)
+        self.orgs: dict[str, Org] = {}
         self.sessions = Sessions()
-        self.cursors: OrderedDict[str, dict] = OrderedDict()
-        self.daily_limit = int(sandbox.options["salesforce_daily_api_limit"])
-        self.api_used = 0
-        self._api_day = None
-        self.pending_reassignments: list[dict] = []
-        self.action_id = ids.to18("04k5g000000SbxA")
-        self.org_name = "leadrouter sandbox"
         self._lock = threading.Lock()
+        self._extra = 0
+
+    # -- which org -------------------------------------------------------------------------
+    def current(self) -> Org:
+        if flask.has_request_context():
+            org = flask.g.get("sf_org")
+            if org is not None:
+                return org
+            wanted = flask.request.args.get("org_id")
+            if wanted and flask.request.path.startswith(CONTROL_PREFIX):
+                return self.org(wanted)
+        return self.default
+
+    def all_orgs(self) -> list[Org]:
+        return [self.default, *self.orgs.values()]
+
+    def org(self, org_id: str) -> Org:
+        wanted = ids.normalize(str(org_id)) or str(org_id)
+        for org in self.all_orgs():
+            if org.org_id == wanted or org.org_id[:15] == str(org_id)[:15] and len(str(org_id)) == 15:
+                return org
+        raise KeyError(f"no Salesforce org {org_id}; orgs: {[o.org_id for o in self.all_orgs()]}")
+
+    def add_org(self, *, org_id: str | None = None, name: str | None = None,
+                client_id: str | None = None, client_secret: str | None = None,
+                username: str | None = None, password: str | None = None,
+                security_token: str | None = None, jwt_public_key: str | None = None,
+                outbound_url: str | None = None, daily_api_limit: int | None = None,
+                seed: str | None = "demo", leads: int = 0) -> Org:
+        """Another org: its own connected app (a ``3MVG9…`` consumer key unless given), API
+        user, org id, users and queue (seeded from a demo org, usernames suffixed so that they
+        stay unique across Salesforce), and ``leads`` leads already in the intake queue."""
+        from sandbox.demo import ORGS
+        from sandbox.salesforce.seed import seed_org
+
+        if not 0 <= int(leads) <= 10_000:
+            raise ValueError("leads must be within 0..10000")
+        if seed and seed not in ORGS:
+            raise ValueError(f"unknown org {seed!r}; known: {sorted(ORGS)}")
+        with self.sandbox.lock:
+            if self._extra >= len(EXTRA_PODS):
+                raise ValueError(f"at most {len(EXTRA_PODS)} extra orgs")
+            pod = EXTRA_PODS[self._extra]
+            n = self._extra + 1
+            slug = f"org{n + 1}"
+            username = username or f"integration@{slug}.sandbox.example"
+            if self._user_by_username(username) is not None:
+                raise ValueError(f"DUPLICATE_USERNAME: {username} is taken (usernames are unique "
+                                 "across all Salesforce orgs)")
+            if org_id is not None and (ids.normalize(org_id) is None or not org_id.startswith("00D")):
+                raise ValueError(f"an org id is a 15 or 18 character 00D id, not {org_id!r}")
+            org_id = ids.to18(org_id) if org_id else ids.to18(f"00D{pod}0000{n:06d}")
+            if any(o.org_id == org_id for o in self.all_orgs()):
+                raise ValueError(f"org {org_id} exists already")
+            settings = {
+                "client_id": client_id or "3MVG9" + secrets.token_urlsafe(60)[:80].replace("-", "A"),
+                "client_secret": client_secret or secrets.token_hex(32).upper(),
+                "username": username, "password": password or secrets.token_urlsafe(12),
+                "security_token": security_token or secrets.token_urlsafe(18),
+                "jwt_public_key": jwt_public_key, "outbound_url": outbound_url,
+                "outbound_fields": self.sandbox.options["salesforce_outbound_fields"],
+                "daily_api_limit": int(daily_api_limit or self.sandbox.options["salesforce_daily_api_limit"]),
+            }
+            org = Org(self.sandbox, pod=pod, settings=settings)
+            org.reset()
+            if seed:
+                seed_org(org, ORGS[seed], org_id=org_id, username_suffix=f".{slug}")
+            org.store.org_id = org_id
+            if name:
+                org.org_name = name
+            self._extra += 1
+            self.orgs[org_id] = org
+            for _ in range(int(leads)):
+                self._seed_lead(org)
+        return org
+
+    def _seed_lead(self, org: Org) -> None:
+        from sandbox.generator import LeadGenerator
+
+        generator = getattr(org, "_generator", None) or LeadGenerator(seed=org.org_id)
+        org._generator = generator
+        self._insert_lead(org, generator.lead(), notify=False)
+
+    def _user_by_username(self, username: str) -> tuple[Org, dict] | None:
+        """Usernames are unique across Salesforce: the org and active user of one, if any."""
+        for org in self.all_orgs():
+            for user in org.store.rows("User"):
+                if user["Username"].lower() == (username or "").lower() and user["IsActive"]:
+                    return org, user
+        return None
+
+    def org_for_client(self, client_id: str | None) -> Org | None:
+        for org in self.all_orgs():
+            if client_id and org.option("client_id") == client_id:
+                return org
+        return None
+
+    # The current org's parts (the default org outside a request), for routes and tests.
+    store = property(lambda self: self.current().store)
+    cursors = property(lambda self: self.current().cursors)
+    action_id = property(lambda self: self.current().action_id)
+    daily_limit = _current_org_attr("daily_limit")
+    api_used = _current_org_attr("api_used")
+    _api_day = _current_org_attr("_api_day")
+    pending_reassignments = _current_org_attr("pending_reassignments")
+    org_name = _current_org_attr("org_name")
 
     # -- Vendor contract -------------------------------------------------------------------
     def blueprint(self) -> flask.Blueprint:
@@ -83,25 +196,29 @@ class SalesforceVendor(Vendor):
                                "The requested resource does not exist").response()
 
     def reset(self) -> None:
+        """Back to the one default org, empty (added orgs are gone)."""
         with self.sandbox.lock:
-            self.store.reset()
+            self.orgs.clear()
+            self._extra = 0
+            self.default.reset()
             self.sessions.reset()
-            self.cursors.clear()
-            self.daily_limit = int(self.sandbox.options["salesforce_daily_api_limit"])
-            self.api_used = 0
-            self._api_day = None
-            self.pending_reassignments.clear()
 
     def seed_demo(self, org: "DemoOrg") -> None:
         from sandbox.salesforce.seed import seed_org
 
         with self.sandbox.lock:
-            seed_org(self, org)
+            seed_org(self.default, org)
 
     def create_lead(self, data: dict) -> dict:
-        """A lead arriving as web-to-lead would: assignment rule applied, outbound message sent."""
+        """A lead arriving as web-to-lead would: assignment rule applied, outbound message sent.
+        ``org_id`` names the org (default: the current one)."""
+        data = dict(data)
+        org = self.org(data.pop("org_id")) if data.get("org_id") else self.current()
+        return self._insert_lead(org, data)
+
+    def _insert_lead(self, org: Org, data: dict, *, notify: bool = True) -> dict:
         values: dict[str, Any] = {}
-        lead = self.store.object("Lead")
+        lead = org.store.object("Lead")
         for key, value in data.items():
             target = LEAD_FIELD_MAP.get(key, key)
             if key in ("domain",) or lead.field(target) is None:
@@ -111,35 +228,28 @@ class SalesforceVendor(Vendor):
         values.setdefault("LastName", "[not provided]")
         with self.sandbox.lock:
             try:
-                record = self.store.insert("Lead", values, auto_assign=True)
+                record = org.store.insert("Lead", values, auto_assign=True)
             except SalesforceError as exc:
                 raise ValueError(f"{exc.error_code}: {exc.message}") from None
             shaped = self.shape(record)
-        self.lead_created([record])
+        if notify:
+            org.lead_created([record], DEFAULT_VERSION)
         return shaped
 
     def get_record(self, record_type: str, record_id: str) -> dict | None:
-        obj = self.store.object(record_type)
+        store = self.current().store
+        obj = store.object(record_type)
         if obj is None:
             return None
         with self.sandbox.lock:
-            record = self.store.get(obj.name, record_id)
+            record = store.get(obj.name, record_id)
             return self.shape(record) if record else None
 
     def describe(self) -> dict:
-        base = self.sandbox.base_url
-        opts = self.sandbox.options
-        return {
-            "instance_url": base, "api_version": DEFAULT_VERSION,
-            "token_url": f"{base}/services/oauth2/token",
-            "soap_login_url": f"{base}/services/Soap/u/{DEFAULT_VERSION}",
-            "client_id": opts["salesforce_client_id"],
-            "client_secret": opts["salesforce_client_secret"],
-            "username": opts["salesforce_username"], "password": opts["salesforce_password"],
-            "security_token": opts["salesforce_security_token"],
-            "org_id": self.store.org_id, "outbound_url": opts["salesforce_outbound_url"],
-            "intake_queue_id": self.store.assignment_owner_id,
-        }
+        with self.sandbox.lock:
+            info = self.current().describe(DEFAULT_VERSION)
+            info["orgs"] = [o.describe(DEFAULT_VERSION) for o in self.orgs.values()]
+            return info
 
     # -- shared helpers --------------------------------------------------------------------
     def shape(self, record: dict, fields: list[str] | None = None,
@@ -159,55 +269,19 @@ class SalesforceVendor(Vendor):
         return obj.name if obj else "Lead"
 
     def count_api_call(self) -> None:
-        """One call against DailyApiRequests; the day rolls over with the sandbox clock."""
-        today = self.sandbox.clock.now().date()
-        with self._lock:
-            if self._api_day != today:
-                self._api_day, self.api_used = today, 0
-            if self.api_used >= self.daily_limit:
-                raise SalesforceError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-            self.api_used += 1
+        self.current().count_api_call()
 
     def limit_header(self) -> str:
-        return f"api-usage={self.api_used}/{self.daily_limit}"
+        return self.current().limit_header()
 
     def run_pending_reassignments(self) -> None:
-        """A human reassigning a lead in the UI, N API calls from when the test asked for it."""
-        due = []
-        with self._lock:
-            for item in self.pending_reassignments:
-                item["after_calls"] -= 1
-                if item["after_calls"] <= 0:
-                    due.append(item)
-            self.pending_reassignments = [i for i in self.pending_reassignments if i not in due]
-        for item in due:
-            self.reassign_now(item["lead_id"], item["owner_id"])
+        self.current().run_pending_reassignments(self.shape)
 
     def reassign_now(self, lead_id: str, owner_id: str) -> dict:
-        with self.sandbox.lock:
-            record = self.store.update("Lead", lead_id, {"OwnerId": owner_id}, auto_assign=False,
-                                       user_id=owner_id if owner_id.startswith("005") else None)
-            return self.shape(record)
+        return self.current().reassign_now(lead_id, owner_id, self.shape)
 
     def lead_created(self, records: list[dict]) -> None:
-        url = self.sandbox.options.get("salesforce_outbound_url")
-        if not url or not records:
-            return
-        fields = list(self.sandbox.options["salesforce_outbound_fields"])
-        base = self.sandbox.base_url
-        for start in range(0, len(records), outbound.MAX_NOTIFICATIONS):
-            chunk = records[start:start + outbound.MAX_NOTIFICATIONS]
-            notifications = [(self.store.ids.new(ids.PREFIXES["OutboundMessageNotification"]),
-                              "Lead", {f: to_json(r.get(f)) for f in fields}) for r in chunk]
-            body = outbound.envelope(
-                org_id=self.store.org_id, action_id=self.action_id,
-                enterprise_url=f"{base}/services/Soap/c/{DEFAULT_VERSION}/{self.store.org_id[:15]}",
-                partner_url=f"{base}/services/Soap/u/{DEFAULT_VERSION}/{self.store.org_id[:15]}",
-                notifications=notifications)
-            self.sandbox.deliveries.deliver(
-                url, body, dict(outbound.HEADERS), max_attempts=outbound.MAX_ATTEMPTS,
-                is_ack=outbound.is_ack, vendor=self.name,
-                label=",".join(r["Id"] for r in chunk))
+        self.current().lead_created(records, DEFAULT_VERSION)
 
 
 __all__ = ["SalesforceVendor", "DEFAULT_VERSION", "API_VERSIONS"]

@@ -42,10 +42,11 @@ class Sessions:
     def issue(self, org_id: str, user_id: str) -> str:
         token = f"{org_id[:15]}!{secrets.token_urlsafe(48)}"
         with self._lock:
-            self._sessions[token] = {"user_id": user_id, "expired": False}
+            self._sessions[token] = {"user_id": user_id, "org_id": org_id, "expired": False}
         return token
 
-    def user_for(self, authorization: str | None) -> str:
+    def session_for(self, authorization: str | None) -> dict:
+        """The live session of an ``Authorization: Bearer`` header: {user_id, org_id}."""
         if not authorization or not authorization.lower().startswith(("bearer ", "oauth ")):
             raise session_invalid()
         token = authorization.split(None, 1)[1].strip()
@@ -53,7 +54,10 @@ class Sessions:
             session = self._sessions.get(token)
         if session is None or session["expired"]:
             raise session_invalid()
-        return session["user_id"]
+        return dict(session)
+
+    def user_for(self, authorization: str | None) -> str:
+        return self.session_for(authorization)["user_id"]
 
     def expire_all(self) -> int:
         with self._lock:

@@ -1,5 +1,6 @@
 """Salesforce control routes, mounted at /__sandbox__/salesforce/: expire sessions, a human
-reassigning a lead (now or after N more API calls), the daily API limit, the assignment rule."""
+reassigning a lead (now or after N more API calls), the daily API limit, the assignment rule,
+more orgs (``POST /orgs``). Each acts on the default org unless ``?org_id=`` names another."""
 from __future__ import annotations
 
 from typing import Any
@@ -17,6 +18,35 @@ def build_control_blueprint(vendor: Any) -> flask.Blueprint:
     @bp.errorhandler(SalesforceError)
     def sf_error(exc: SalesforceError) -> Any:
         return exc.response()
+
+    @bp.route("/orgs", methods=["GET", "POST"])
+    def orgs() -> Any:
+        """GET: every org. POST {org_id?, name?, client_id?, client_secret?, username?, password?,
+        security_token?, jwt_public_key?, outbound_url?, daily_api_limit?, seed? ("demo" | null),
+        leads? (leads already in the intake queue)}: 201 and the new org, credentials included."""
+        from sandbox.salesforce import DEFAULT_VERSION
+
+        if flask.request.method == "POST":
+            data = json_body()
+            allowed = {"org_id", "name", "client_id", "client_secret", "username", "password",
+                       "security_token", "jwt_public_key", "outbound_url", "daily_api_limit",
+                       "seed", "leads"}
+            unknown = set(data) - allowed
+            if unknown:
+                raise ValueError(f"unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+            org = vendor.add_org(**data)
+            with vendor.sandbox.lock:
+                return flask.jsonify(org.describe(DEFAULT_VERSION)), 201
+        with vendor.sandbox.lock:
+            return flask.jsonify({"orgs": [o.describe(DEFAULT_VERSION) for o in vendor.all_orgs()]})
+
+    @bp.route("/outbound-url", methods=["GET", "POST"])
+    def outbound_url() -> Any:
+        """Where the org's outbound message (new lead) is sent: {url}."""
+        org = vendor.current()
+        if flask.request.method == "POST":
+            org.set_option("outbound_url", json_body().get("url"))
+        return flask.jsonify({"org_id": org.org_id, "url": org.option("outbound_url")})
 
     @bp.post("/expire-sessions")
     def expire_sessions() -> Any:

@@ -51,9 +51,13 @@ def prefix_of(record_id: str) -> str:
 
 
 class IdFactory:
-    """Issues ids per prefix from a counter; the pod part ("5g") looks like a real instance."""
+    """Issues ids per prefix from a counter; the pod part ("5g") looks like a real instance.
+    Each org has its own pod, so ids stay unique across orgs as Salesforce's are."""
 
-    def __init__(self) -> None:
+    def __init__(self, pod: str = "5g") -> None:
+        if len(pod) != 2 or not pod.isalnum():
+            raise ValueError(f"a pod is two letters or digits, not {pod!r}")
+        self.pod = pod
         self._lock = threading.Lock()
         self._counters: dict[str, itertools.count] = {}
 
@@ -64,7 +68,7 @@ class IdFactory:
         while n:
             n, rem = divmod(n, 62)
             body = _BASE62[rem] + body
-        id15 = f"{prefix}5g0000{body.rjust(6, '0')}"
+        id15 = f"{prefix}{self.pod}0000{body.rjust(6, '0')}"
         return id15 + checksum(id15)
 
     def reset(self) -> None:

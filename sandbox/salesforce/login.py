@@ -19,14 +19,9 @@ def _same(a: str | None, b: str | None) -> bool:
 
 
 def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
+    """Every org shares the login endpoints, as login.salesforce.com does: the username (unique
+    across Salesforce) names the org, or, for client credentials, the connected app's key."""
     sandbox = vendor.sandbox
-    opts = sandbox.options
-
-    def user_by_username(username: str) -> dict | None:
-        for user in vendor.store.rows("User"):
-            if user["Username"].lower() == (username or "").lower() and user["IsActive"]:
-                return user
-        return None
 
     def client_credentials() -> tuple[str | None, str | None]:
         auth = flask.request.authorization
@@ -35,18 +30,25 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
         form = flask.request.form
         return form.get("client_id"), form.get("client_secret")
 
-    def check_client(client_id: str | None, secret: str | None, *, need_secret: bool) -> None:
-        if not _same(client_id, opts["salesforce_client_id"]):
+    def org_of(username: str | None, client_id: str | None):
+        """(org, user): the user's org, else the connected app's, else the default org."""
+        found = vendor._user_by_username(username or "") if username else None
+        if found is not None:
+            return found
+        return vendor.org_for_client(client_id) or vendor.default, None
+
+    def check_client(org, client_id: str | None, secret: str | None, *, need_secret: bool) -> None:
+        if not _same(client_id, org.option("client_id")):
             raise OAuthError("invalid_client_id", "client identifier invalid")
-        if need_secret and not _same(secret, opts["salesforce_client_secret"]):
+        if need_secret and not _same(secret, org.option("client_secret")):
             raise OAuthError("invalid_client", "invalid client credentials")
 
-    def password_ok(user: dict | None, password: str) -> bool:
+    def password_ok(org, user: dict | None, password: str) -> bool:
         # Like the org: the password alone from a trusted IP range, else password + token.
-        if user is None or user["Id"] != vendor.store.admin_id:
+        if user is None or user["Id"] != org.store.admin_id:
             return False
-        return _same(password, opts["salesforce_password"]) or _same(
-            password, opts["salesforce_password"] + opts["salesforce_security_token"])
+        return _same(password, org.option("password")) or _same(
+            password, org.option("password") + org.option("security_token"))
 
     @bp.post("/services/oauth2/token")
     def oauth_token() -> Any:
@@ -56,17 +58,21 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
             with sandbox.lock:
                 if grant == "password":
                     client_id, secret = client_credentials()
-                    check_client(client_id, secret, need_secret=True)
-                    user = user_by_username(form.get("username", ""))
-                    if not password_ok(user, form.get("password", "")):
+                    org, user = org_of(form.get("username", ""), client_id)
+                    check_client(org, client_id, secret, need_secret=True)
+                    if not password_ok(org, user, form.get("password", "")):
                         raise OAuthError("invalid_grant", "authentication failure")
                 elif grant == "client_credentials":
                     client_id, secret = client_credentials()
-                    check_client(client_id, secret, need_secret=True)
-                    user = vendor.store.get("User", vendor.store.admin_id)  # the "run as" user
+                    org = vendor.org_for_client(client_id) or vendor.default
+                    check_client(org, client_id, secret, need_secret=True)
+                    user = org.store.get("User", org.store.admin_id)  # the "run as" user
                 elif grant == JWT_GRANT:
-                    claims = verify_jwt(form.get("assertion", ""), opts["salesforce_jwt_public_key"])
-                    check_client(claims.get("iss"), None, need_secret=False)
+                    assertion = form.get("assertion", "")
+                    unverified = verify_jwt(assertion, None)   # whose org: then check its certificate
+                    org, user = org_of(str(unverified.get("sub", "")), unverified.get("iss"))
+                    claims = verify_jwt(assertion, org.option("jwt_public_key"))
+                    check_client(org, claims.get("iss"), None, need_secret=False)
                     if claims.get("aud") not in (*JWT_AUDIENCES, sandbox.base_url):
                         raise OAuthError("invalid_grant", "audience is invalid")
                     try:
@@ -75,20 +81,19 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
                         raise OAuthError("invalid_grant", "invalid assertion") from None
                     if expired:
                         raise OAuthError("invalid_grant", "expired authorization code")
-                    user = user_by_username(str(claims.get("sub", "")))
                     if user is None:
                         raise OAuthError("invalid_grant", "user hasn't approved this consumer")
                 else:
                     raise OAuthError("unsupported_grant_type", "grant type not supported")
-                token = vendor.sessions.issue(vendor.store.org_id, user["Id"])
+                token = vendor.sessions.issue(org.org_id, user["Id"])
         except OAuthError as exc:
             return exc.response()
-        identity = f"{sandbox.base_url}/id/{vendor.store.org_id}/{user['Id']}"
+        identity = f"{sandbox.base_url}/id/{org.org_id}/{user['Id']}"
         issued_at = str(int(sandbox.clock.now().timestamp() * 1000))
         return flask.jsonify({
             "access_token": token, "instance_url": sandbox.base_url, "id": identity,
             "token_type": "Bearer", "issued_at": issued_at,
-            "signature": token_signature(opts["salesforce_client_secret"], identity, issued_at),
+            "signature": token_signature(org.option("client_secret"), identity, issued_at),
         })
 
     @bp.post("/services/Soap/u/<version>")
@@ -99,34 +104,35 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
             return soap_login_fault("INVALID_LOGIN", "Invalid username, password, security "
                                                      "token; or user locked out.")
         with sandbox.lock:
-            user = user_by_username(username)
-            if org_scope is not None and ids.normalize(org_scope) != vendor.store.org_id:
+            org, user = org_of(username, None)
+            if org_scope is not None and ids.normalize(org_scope) != org.org_id:
                 user = None
-            if not password_ok(user, password):
+            if not password_ok(org, user, password):
                 return soap_login_fault()
-            token = vendor.sessions.issue(vendor.store.org_id, user["Id"])
-            org15 = vendor.store.org_id[:15]
+            token = vendor.sessions.issue(org.org_id, user["Id"])
+            org15 = org.org_id[:15]
             body = soap_login_response(
                 server_url=f"{sandbox.base_url}/services/Soap/u/{version}/{org15}",
                 metadata_url=f"{sandbox.base_url}/services/Soap/m/{version}/{org15}",
-                session_id=token, user=user, org_id=vendor.store.org_id,
-                org_name=vendor.org_name)
+                session_id=token, user=user, org_id=org.org_id,
+                org_name=org.org_name)
         return flask.Response(body, content_type="text/xml; charset=utf-8")
 
     @bp.get("/id/<org_id>/<user_id>")
     def identity(org_id: str, user_id: str) -> Any:
         try:
-            vendor.sessions.user_for(flask.request.headers.get("Authorization"))
+            session = vendor.sessions.session_for(flask.request.headers.get("Authorization"))
         except SalesforceError as exc:
             return exc.response()
         with sandbox.lock:
-            user = vendor.store.get("User", user_id)
-            if user is None or ids.normalize(org_id) != vendor.store.org_id:
+            org = vendor.org(session["org_id"])
+            user = org.store.get("User", user_id)
+            if user is None or ids.normalize(org_id) != org.org_id:
                 return SalesforceError(404, "NOT_FOUND", "Bad_Id").response()
             base = sandbox.base_url
             return flask.jsonify({
-                "id": f"{base}/id/{vendor.store.org_id}/{user['Id']}",
-                "asserted_user": True, "user_id": user["Id"], "organization_id": vendor.store.org_id,
+                "id": f"{base}/id/{org.org_id}/{user['Id']}",
+                "asserted_user": True, "user_id": user["Id"], "organization_id": org.org_id,
                 "username": user["Username"], "nick_name": user["Alias"],
                 "display_name": user["Name"], "email": user["Email"],
                 "first_name": user["FirstName"], "last_name": user["LastName"],
@@ -135,7 +141,7 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
                 "urls": {"rest": f"{base}/services/data/v{{version}}/",
                          "sobjects": f"{base}/services/data/v{{version}}/sobjects/",
                          "query": f"{base}/services/data/v{{version}}/query/",
-                         "partner": f"{base}/services/Soap/u/{{version}}/{vendor.store.org_id[:15]}"},
+                         "partner": f"{base}/services/Soap/u/{{version}}/{org.org_id[:15]}"},
             })
 
 

@@ -60,7 +60,9 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
         if version not in API_VERSIONS:
             raise not_found()
         flask.g.sf_version = version
-        flask.g.sf_user = vendor.sessions.user_for(flask.request.headers.get("Authorization"))
+        session = vendor.sessions.session_for(flask.request.headers.get("Authorization"))
+        flask.g.sf_org = vendor.org(session["org_id"])   # a session only reaches its own org
+        flask.g.sf_user = session["user_id"]
         vendor.count_api_call()
         vendor.run_pending_reassignments()
 

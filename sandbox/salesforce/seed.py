@@ -27,15 +27,18 @@ def _user_values(first: str, last: str, email: str, username: str, title: str, t
             "Alias": alias, "Title": title, "TimeZoneSidKey": tz, "IsActive": active, **extra}
 
 
-def seed_org(vendor: Any, org: Any) -> None:
-    store = vendor.store
+def seed_org(target: Any, org: Any, *, org_id: str | None = None, username_suffix: str = "") -> None:
+    """``target``: a sandbox org (sandbox.salesforce.org.Org). Usernames are unique across all
+    of Salesforce, so a second org seeded from the same team gives its reps' usernames a suffix
+    (``maya.patel@demo.leadrouter.dev.emea``), the way admins name users in further orgs."""
+    store = target.store
     store.reset()
     declare_custom_fields(store)
-    store.org_id = ids.to18(org.salesforce_org_id)
-    vendor.org_name = f"{org.team_name} ({org.name})"
+    store.org_id = ids.to18(org_id or org.salesforce_org_id)
+    target.org_name = f"{org.team_name} ({org.name})"
     first, last, email = org.admin
     admin = store.insert("User", _user_values(
-        first, last, email, vendor.sandbox.options["salesforce_username"], "System Administrator",
+        first, last, email, target.option("username"), "System Administrator",
         "America/Los_Angeles", Department="IT"), system=True)
     store.admin_id = admin["Id"]
     for rec in (admin,):
@@ -43,7 +46,7 @@ def seed_org(vendor: Any, org: Any) -> None:
     users = {}
     for rep in org.all_reps:
         users[rep.key] = store.insert("User", _user_values(
-            rep.first_name, rep.last_name, rep.email, rep.email, rep.title, rep.timezone,
+            rep.first_name, rep.last_name, rep.email, rep.email + username_suffix, rep.title, rep.timezone,
             rep.active, Department=org.team_name, Skills__c=";".join(rep.skills),
             Territory_Countries__c=";".join(rep.countries),
             Territory_States__c=";".join(rep.states) or None,

@@ -15,9 +15,9 @@ _COMPUTED_NAME = {"Lead", "User"}
 
 
 class Store:
-    def __init__(self, clock: Any) -> None:
+    def __init__(self, clock: Any, pod: str = "5g") -> None:
         self.clock = clock
-        self.ids = ids.IdFactory()
+        self.ids = ids.IdFactory(pod)
         self.records: dict[str, dict[str, dict]] = {}
         self.org_id = ""
         self.admin_id = ""
