@@ -9,6 +9,7 @@ adapter. Secrets are ``SecretStr`` (never printed) and marked ``secret`` for the
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -48,8 +49,8 @@ class _Connection(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    name: str = Field(pattern=NAME_PATTERN, description="Lowercase letters, digits, - and _: used in webhook "
-                      "URLs, in reps' `crm:` owner ids and in the log.")
+    name: str = Field(description="Lowercase letters, digits, - and _: used in webhook URLs, in reps' `crm:` "
+                      "owner ids and in the log.")
     enabled: bool = Field(True, description="A disabled connection is neither polled nor written to.")
     poll_interval_seconds: int = Field(60, ge=5, le=86_400, description="How often the poller asks this CRM "
                                        "for unassigned records (a safety net beside webhooks).")
@@ -71,6 +72,13 @@ class _Connection(BaseModel):
                                   "routing it (lets the CRM's own automation fill fields first).")
     recheck_before_write: bool = Field(True, description="Re-read each record's owner right before writing and "
                                        "skip records a person has assigned meanwhile.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.match(NAME_PATTERN, value):
+            raise ValueError("lowercase letters, digits, - and _ only, at most 64 (it appears in the webhook URL)")
+        return value
 
     @field_validator("fields")
     @classmethod

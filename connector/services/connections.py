@@ -12,43 +12,131 @@ from sqlalchemy import select
 
 from connector.db import Database
 from connector.keys import SecretBox
-from connector.models import Connection, ConnectionKind
+from connector.models import Connection
 from connector.services import Invalid, NotFound, audit, check_id
 
 NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 
 
 @dataclass(frozen=True)
-class FieldSpec:
+class FormField:
+    """One input of the connection form, generated from the connection model's field: every
+    option a file or the environment can set is settable here too."""
+
     name: str
     label: str
-    help: str = ""
-    default: str = ""
+    help: str
+    widget: str                  # text | number | checkbox | select | lines | mapping | password
+    default: str = ""            # as the input shows it
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+    @property
+    def secret(self) -> bool:
+        return self.widget == "password"
 
 
-# One table per CRM kind: the form, validation and test all read it (no per-kind if/elif).
-KINDS: dict[str, dict[str, list[FieldSpec]]] = {
-    ConnectionKind.HUBSPOT.value: {
-        "settings": [FieldSpec("base_url", "API base URL", "keep the default unless you test against a sandbox",
-                               "https://api.hubapi.com"),
-                     FieldSpec("portal_id", "Account (portal) id", "for record links in notifications: the number "
-                               "in your HubSpot URLs (app.hubspot.com/contacts/<id>/…)"),
-                     FieldSpec("ca_bundle", "CA bundle file", "only behind a TLS-inspecting proxy, or for the sandbox")],
-        "secrets": [FieldSpec("token", "Private app access token", "Settings → Integrations → Private apps"),
-                    FieldSpec("app_secret", "App client secret", "verifies webhook signatures")],
-    },
-    ConnectionKind.SALESFORCE.value: {
-        "settings": [FieldSpec("url", "Login or instance URL", "", "https://login.salesforce.com"),
-                     FieldSpec("client_id", "Connected app consumer key"),
-                     FieldSpec("username", "Integration user", "empty: client credentials flow"),
-                     FieldSpec("api_version", "API version", "", "59.0"),
-                     FieldSpec("org_id", "Org id (00D…)", "outbound messages from another org are refused"),
-                     FieldSpec("intake_queue", "Intake queue", "name or 00G id; empty: any queue"),
-                     FieldSpec("ca_bundle", "CA bundle file", "only behind a TLS-inspecting proxy, or for the sandbox")],
-        "secrets": [FieldSpec("client_secret", "Connected app consumer secret"),
-                    FieldSpec("password", "Password + security token", "only for the password flow")],
-    },
-}
+# The form's own inputs for these: the name and the kind are asked first, enabled and the poll
+# interval at the end; the rest follows the model's order.
+_FIRST, _LAST = ("name",), ("poll_interval_seconds", "enabled")
+_LABELS = {"url": "Login or My Domain URL", "base_url": "API base URL", "ca_bundle": "CA bundle file",
+           "client_id": "Connected app consumer key", "client_secret": "Connected app consumer secret",
+           "jwt_key_file": "JWT private key file", "org_id": "Org id (00D…)", "portal_id": "Account (portal) id",
+           "api_version": "API version", "token": "Private app access token", "app_secret": "App client secret",
+           "fields": "Field mapping", "extra_fields": "Extra (custom) fields", "poll_interval_seconds": "Poll interval (s)"}
+
+
+def _model(kind: str):
+    from adapters.specs import MODELS, CrmKind
+
+    return MODELS[CrmKind(kind)]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {v if v is not None else ''}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "\n".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "1" if value else ""
+    return str(getattr(value, "value", value))
+
+
+def _widget(name: str, info: Any) -> tuple[str, tuple[str, ...]]:
+    import enum
+    import typing
+
+    if (info.json_schema_extra or {}).get("secret"):
+        return "password", ()
+    import types
+
+    annotation = info.annotation
+    if name == "backfill":  # now | all | a date
+        return "text", ()
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # X | None: the X
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    first = annotation
+    if first is bool:
+        return "checkbox", ()
+    if first in (int, float):
+        return "number", ()
+    if typing.get_origin(first) is typing.Literal:
+        return "select", tuple(str(getattr(v, "value", v)) for v in typing.get_args(first))
+    if isinstance(first, type) and issubclass(first, enum.Enum):
+        return "select", tuple(str(m.value) for m in first)
+    if typing.get_origin(first) is dict:
+        return "mapping", ()
+    if typing.get_origin(first) is list:
+        return "lines", ()
+    return "text", ()
+
+
+def form_fields(kind: str) -> list[FormField]:
+    """The connection form for one CRM kind, from its model (help texts included)."""
+    from pydantic_core import PydanticUndefined
+
+    model = _model(kind)
+    names = [n for n in model.model_fields if n != "kind"]
+    order = [*_FIRST, *[n for n in names if n not in _FIRST + _LAST], *_LAST]
+    fields = []
+    for name in order:
+        info = model.model_fields[name]
+        widget, choices = _widget(name, info)
+        default = info.default_factory() if info.default_factory is not None else info.default
+        required = default is PydanticUndefined
+        if widget == "select" and not required and default is None:
+            choices = ("",) + choices
+        fields.append(FormField(name, _LABELS.get(name, name.replace("_", " ").capitalize()), info.description or "",
+                                widget, "" if required or widget == "password" else _shown(default), choices,
+                                required))
+    return fields
+
+
+def _parse_input(field: FormField, raw: Any) -> Any:
+    """A form string (or a JSON value from the API) as the model expects it; None = not given."""
+    if not isinstance(raw, str):
+        return raw  # the JSON API sends lists, mappings, numbers and booleans as they are
+    text = raw.strip()
+    if field.widget == "checkbox":
+        return text not in ("", "0", "false", "off")
+    if not text:
+        return None
+    if field.widget == "lines":
+        return [line.strip() for line in re.split(r"[\n,]", text) if line.strip()]
+    if field.widget == "mapping":
+        mapping: dict[str, str | None] = {}
+        for line in text.splitlines():
+            if line.strip():
+                key, sep, value = line.partition(":")
+                if not sep:
+                    raise ValueError(f"{line.strip()!r}: write one `canonical field: CRM field` per line")
+                mapping[key.strip()] = value.strip() or None
+        return mapping
+    return text
+
+
 MASK = "••••••••"
 
 
@@ -78,53 +166,95 @@ def secret_state(box: SecretBox, row: Connection | None) -> dict[str, bool]:
     return {k: bool(v) for k, v in _box_decrypt(box, row.secrets if row else None).items()}
 
 
-def save(db: Database, box: SecretBox, connection_id: int | None, form: dict[str, Any], *, actor: str) -> Connection:
-    """Create or update. A blank secret field keeps the stored value (write-only secrets)."""
-    kind = form.get("kind", "")
+KIND_NAMES = ("hubspot", "salesforce")
+
+
+def save(db: Database, box: SecretBox, connection_id: int | None, form: dict[str, Any], *, actor: str,
+         html_form: bool = True) -> Connection:
+    """Create or update a stored connection from the page's form (strings; an unchecked box is
+    absent) or the API's JSON (``html_form=False``: native values; an absent key keeps the stored
+    value, else the default). Validated by the connection model, each problem at its field. A
+    blank secret keeps the stored value (write-only secrets)."""
+    from pydantic import ValidationError
+
+    from adapters.specs import parse_spec
+
+    kind = str(form.get("kind") or "")
+    if kind not in KIND_NAMES:
+        raise Invalid({"kind": [f"one of: {', '.join(KIND_NAMES)}"]})
     errors: dict[str, list[str]] = {}
-    if kind not in KINDS:
-        raise Invalid({"kind": [f"one of: {', '.join(KINDS)}"]})
-    name = (form.get("name") or "").strip().lower()
-    if not NAME.match(name):
-        errors["name"] = ["lowercase letters, digits, - and _ (it appears in the webhook URL)"]
-    try:
-        interval = int(form.get("poll_interval_s") or 60)
-        if not 15 <= interval <= 86_400:
-            raise ValueError
-    except ValueError:
-        errors["poll_interval_s"] = ["seconds between 15 and 86400"]
-        interval = 60
-    settings = {f.name: str(form.get(f.name) or "").strip() for f in KINDS[kind]["settings"]}
-    settings = {k: v for k, v in settings.items() if v}
-    for key in ("base_url", "url"):
-        if key in settings and not settings[key].startswith(("https://", "http://")):
-            errors[key] = ["a URL starting with https://"]
-    if errors:
-        raise Invalid(errors)
     with db.session() as session:
-        clash = session.scalar(select(Connection).where(Connection.name == name))
         row = session.get(Connection, connection_id) if connection_id else None
         if connection_id and row is None:
             raise NotFound(f"no connection {connection_id}")
+        stored = _stored_values(row) if row is not None and row.kind == kind else {}
+        secrets = _box_decrypt(box, row.secrets if row else None)
+    data: dict[str, Any] = {"kind": kind}
+    changed: list[str] = []
+    for field in form_fields(kind):
+        raw = form.get(field.name)
+        if raw is None and field.name == "poll_interval_seconds":
+            raw = form.get("poll_interval_s")  # the form's old name
+        if field.secret:
+            value = str(raw or "").strip()
+            if value:
+                secrets[field.name] = value
+                changed.append(field.name)
+            if secrets.get(field.name):
+                data[field.name] = secrets[field.name]
+            continue
+        if raw is None and (not html_form or field.widget != "checkbox"):
+            if field.name in stored:
+                data[field.name] = stored[field.name]
+            continue
+        try:
+            value = _parse_input(field, raw if raw is not None else "")
+        except ValueError as exc:
+            errors.setdefault(field.name, []).append(str(exc))
+            continue
+        if value is not None:
+            data[field.name] = value.lower() if field.name == "name" and isinstance(value, str) else value
+    try:
+        spec = parse_spec(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = [part for part in error.get("loc", ()) if part not in KIND_NAMES]
+            key = str(loc[0]) if loc else ""
+            message = error.get("msg", "invalid").removeprefix("Value error, ")
+            errors.setdefault(key, []).append("required" if error.get("type") == "missing" else message)
+    if errors:
+        raise Invalid(errors)
+    settings = spec.model_dump(mode="json", exclude_defaults=True,
+                               exclude={"name", "kind", "enabled", "poll_interval_seconds", *spec.secret_names()})
+    with db.session() as session:
+        clash = session.scalar(select(Connection).where(Connection.name == spec.name))
+        row = session.get(Connection, connection_id) if connection_id else None
         if clash is not None and clash is not row:
             raise Invalid({"name": ["another connection has this name"]})
-        secrets = _box_decrypt(box, row.secrets if row else None)
-        changed = []
-        for spec in KINDS[kind]["secrets"]:
-            value = str(form.get(spec.name) or "")
-            if value.strip():
-                secrets[spec.name] = value.strip()
-                changed.append(spec.name)
         if row is None:
-            row = Connection(name=name, kind=kind)
+            row = Connection(name=spec.name, kind=kind)
             session.add(row)
-        row.name, row.kind, row.settings, row.poll_interval_s = name, kind, settings, interval
-        row.enabled = bool(form.get("enabled"))
-        row.secrets = box.encrypt(json.dumps(secrets)) if secrets else None
+        row.name, row.kind, row.settings, row.poll_interval_s = spec.name, kind, settings, spec.poll_interval_seconds
+        row.enabled = spec.enabled
+        kept = spec.secrets()
+        row.secrets = box.encrypt(json.dumps(kept)) if kept else None
         session.flush()
-        audit(session, actor, "connection.save", "connection", str(row.id), name=name, kind=kind,
+        audit(session, actor, "connection.save", "connection", str(row.id), name=spec.name, kind=kind,
               settings=settings, secrets_changed=changed)  # which secrets changed, never their values
         return row
+
+
+def _stored_values(row: Connection) -> dict[str, Any]:
+    """A stored row's non-secret values by model field (for an edit that leaves some out)."""
+    return {**_adapter_settings(row), "name": row.name, "enabled": row.enabled,
+            "poll_interval_seconds": row.poll_interval_s}
+
+
+def form_values(row: Connection | None, kind: str) -> dict[str, str]:
+    """What each input of the form shows: the stored value, else the model's default."""
+    stored = _stored_values(row) if row is not None else {}
+    return {f.name: (_shown(stored[f.name]) if f.name in stored else f.default)
+            for f in form_fields(kind) if not f.secret}
 
 
 def _adapter_settings(row: Connection) -> dict[str, Any]:
@@ -204,9 +334,15 @@ def test(db: Database, box: SecretBox, connection_id: int, *, actor: str, **adap
     """Each check: what it needs and whether it works. Never raises for CRM trouble."""
     from adapters import build_adapter
 
+    from connector.connections import BrokenSpec
+
     row = get(db, connection_id)
-    results = _checked(db, row.name, lambda: build_adapter(row.kind, _adapter_settings(row),
-                                                           _box_decrypt(box, row.secrets), **adapter_options))
+    spec = spec_of(row, _box_decrypt(box, row.secrets))
+    if isinstance(spec, BrokenSpec):
+        results = [{"check": "set up the client", "ok": False, "detail": spec.reason}]
+    else:
+        results = _checked(db, row.name, lambda: build_adapter(spec.kind.value, spec.adapter_settings(),
+                                                               spec.secrets(), **adapter_options))
     with db.session() as session:
         audit(session, actor, "connection.test", "connection", str(row.id),
               ok=all(r["ok"] for r in results))

@@ -33,7 +33,7 @@ def index():
     rows = service.list_connections(get_db())
     env = current_app.extensions.get("leadrouter.connections")
     stored = {row.name for row in rows}
-    return render_template("web/connections.html", rows=rows, kinds=service.KINDS,
+    return render_template("web/connections.html", rows=rows, kinds=service.KIND_NAMES,
                            health=health_room.stored(get_db()),
                            urls={row.id: service.webhook_urls(_base_url(), row) for row in rows},
                            env_names=[n for n in env.names() if n not in stored] if env is not None else [],
@@ -49,14 +49,19 @@ def _form(connection_id: int | None):
         except NotFound:
             return render_template("web/error.html", status=404, message="There is no such connection."), 404
     kind = request.values.get("kind") or (row.kind if row else "hubspot")
-    if kind not in service.KINDS:
+    if kind not in service.KIND_NAMES:
         kind = "hubspot"
-    values = {"name": row.name if row else kind, "poll_interval_s": row.poll_interval_s if row else 60,
-              "enabled": row.enabled if row else True, **((row.settings or {}) if row else {})}
+    fields = service.form_fields(kind)
+    values = service.form_values(row, kind)
+    if row is None:
+        values["name"] = kind
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        values = {k: v for k, v in request.form.items() if k not in {s.name for s in service.KINDS[kind]["secrets"]}}
-        values["enabled"] = bool(request.form.get("enabled"))
+        secret_names = {f.name for f in fields if f.secret}
+        values = {k: v for k, v in request.form.items() if k not in secret_names}
+        for f in fields:
+            if f.widget == "checkbox":
+                values[f.name] = "1" if request.form.get(f.name) else ""
         try:
             saved = service.save(db, _box(), connection_id, {**request.form.to_dict(), "kind": kind},
                                  actor=current_user.email)
@@ -65,9 +70,9 @@ def _form(connection_id: int | None):
         else:
             flash(f"Saved connection {saved.name}. Test it, then paste the webhook URL into the CRM.", "ok")
             return redirect(url_for("web_conn.index"))
-    return render_template("web/connection_edit.html", row=row, kind=kind, spec=service.KINDS[kind],
+    return render_template("web/connection_edit.html", row=row, kind=kind, fields=fields,
                            values=values, secrets=service.secret_state(_box(), row), mask=service.MASK,
-                           errors=errors, kinds=service.KINDS), (422 if errors else 200)
+                           errors=errors, kinds=service.KIND_NAMES), (422 if errors else 200)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -53,7 +53,7 @@ def test_bad_fields_are_shown_next_to_them(admin_client):
                     {**HUBSPOT, "name": "Has Spaces", "poll_interval_s": "2", "base_url": "ftp://x"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "lowercase letters" in page and "between 15 and 86400" in page and "starting with https://" in page
+    assert "lowercase letters" in page and "greater than or equal to 5" in page and "must be an http(s) URL" in page
 
 
 def test_testing_a_connection_reports_what_works(admin_client, crm):
@@ -78,8 +78,23 @@ def test_stored_connections_become_specs_for_the_worker(admin_client, db, web_ap
 
     post(admin_client, "/settings/connections/new?kind=salesforce",
          {"kind": "salesforce", "name": "sf", "url": "https://login.salesforce.com", "client_id": "abc",
-          "intake_queue": "Inbound Leads", "client_secret": "s3cret", "poll_interval_s": "60", "enabled": "1"})
+          "intake_queues": "Inbound Leads\n00G000000000001", "client_secret": "s3cret",
+          "poll_interval_seconds": "60", "enabled": "1", "recheck_before_write": "1",
+          "fields": "score: Lead_Score__c\nproduct: Product_Interest__c", "extra_fields": "Segment__c",
+          "closed_statuses": "Closed - Not Converted", "backfill": "2026-11-01", "cursor_field": "CreatedDate"})
     [spec] = connections.specs(db, web_app.extensions["leadrouter.secrets"])
     assert (spec.name, spec.kind, spec.secrets()) == ("sf", "salesforce", {"client_secret": "s3cret"})
-    assert spec.intake_queues == ["Inbound Leads"] and spec.adapter_settings()["auth"] == "client_credentials"
+    assert spec.intake_queues == ["Inbound Leads", "00G000000000001"]
+    assert spec.adapter_settings()["auth"] == "client_credentials"
+    assert spec.fields == {"score": "Lead_Score__c", "product": "Product_Interest__c"}
+    assert spec.extra_fields == ["Segment__c"] and spec.closed_statuses == ["Closed - Not Converted"]
+    assert str(spec.backfill) == "2026-11-01" and spec.cursor_field == "CreatedDate"
+    # The edit form shows every stored value back (never the secret), and a save keeps the secret.
+    page = admin_client.get("/settings/connections/1").get_data(as_text=True)
+    assert "score: Lead_Score__c" in page and "Segment__c" in page and "s3cret" not in page
+    post(admin_client, "/settings/connections/1", {"kind": "salesforce", "name": "sf",
+         "url": "https://login.salesforce.com", "client_id": "abc", "enabled": "1", "recheck_before_write": "1",
+         "fields": "score: Lead_Score__c", "extra_fields": "Segment__c"})
+    [again] = connections.specs(db, web_app.extensions["leadrouter.secrets"])
+    assert again.secrets() == {"client_secret": "s3cret"} and again.fields == {"score": "Lead_Score__c"}
     assert "s3cret" not in repr(spec) and "s3cret" not in str(spec.public())
