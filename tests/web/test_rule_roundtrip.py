@@ -43,7 +43,9 @@ def _is_rule(item) -> bool:
 def _configs() -> list[tuple[str, dict]]:
     """(where, config) per documented block that is a routing config or a rule."""
     blocks = [(where, yaml.safe_load(text)) for where, text in _documented_blocks()]
-    complete = next(data for _, data in blocks if _valid(data) and data.get("rules"))
+    # The fullest valid example (docs/routing-config.md's): the others are laid over it.
+    complete = max((data for _, data in blocks if _valid(data) and data.get("rules")),
+                   key=lambda data: len(yaml.safe_dump(data)))
     out = []
     for where, data in blocks:
         if isinstance(data, list) and data and all(_is_rule(r) for r in data):
