@@ -268,6 +268,79 @@ def simulate():
     return jsonify(simulator.run(db, items, draft))
 
 
+def _admin_only():
+    if g.principal.role != "admin":
+        return _error(403, "only admins may read or change connections")
+    return None
+
+
+def _connection_body(row) -> dict[str, Any]:
+    """A connection as the API shows it: every non-secret key, and for each secret only whether
+    it is set (secrets are write-only)."""
+    from connector.connections import BrokenSpec
+    from connector.services import connections as connections_service
+
+    box = current_app.extensions["leadrouter.secrets"]
+    spec = connections_service.spec_of(row, connections_service._box_decrypt(box, row.secrets))
+    if isinstance(spec, BrokenSpec):
+        return {"name": row.name, "kind": row.kind, "id": row.id, "source": "stored", "error": spec.reason}
+    return {**spec.public(), "id": row.id, "source": "stored"}
+
+
+@bp.get("/connections")
+@token_required
+def list_connections():
+    """Every connection: those stored here (all keys) and those of the file or the environment
+    (their names and kinds: edit them where they are defined)."""
+    from connector.services import connections as connections_service
+
+    if (refused := _admin_only()) is not None:
+        return refused
+    rows = connections_service.list_connections(get_db())
+    stored = [_connection_body(row) for row in rows]
+    names = {row.name for row in rows}
+    live = current_app.extensions["leadrouter.connections"].specs
+    others = [{"name": name, "kind": str(getattr(spec.kind, "value", spec.kind)), "source": "configuration"}
+              for name, spec in live.items() if name not in names]
+    return jsonify(connections=stored + others)
+
+
+@bp.post("/connections")
+@token_required
+def create_connection():
+    """Store a new connection: the keys of docs/connections.md as JSON (secrets as values)."""
+    from connector.services import connections as connections_service
+
+    if (refused := _admin_only()) is not None:
+        return refused
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid({"": ["a JSON object with the connection's keys (docs/connections.md)"]})
+    row = connections_service.save(get_db(), current_app.extensions["leadrouter.secrets"], None, body,
+                                   actor=_actor(), html_form=False)
+    return jsonify(_connection_body(row)), 201
+
+
+@bp.put("/connections/<name>")
+@token_required
+def update_connection(name: str):
+    """Change a stored connection: the keys given replace theirs; the others, secrets included, stay."""
+    from connector.services import NotFound
+    from connector.services import connections as connections_service
+
+    if (refused := _admin_only()) is not None:
+        return refused
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid({"": ["a JSON object with the keys to change (docs/connections.md)"]})
+    row = next((r for r in connections_service.list_connections(get_db()) if r.name == name), None)
+    if row is None:
+        raise NotFound(f"no stored connection named {name!r}")
+    row = connections_service.save(get_db(), current_app.extensions["leadrouter.secrets"], row.id,
+                                   {"name": name, **body, "kind": row.kind}, actor=_actor(), html_form=False)
+    return jsonify(_connection_body(row))
+
+
 @bp.post("/connections/<name>/test")
 @token_required
 def test_connection(name: str):

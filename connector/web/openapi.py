@@ -39,6 +39,22 @@ CHANGE_ERRORS = {"400": ERROR, "404": ERROR, "409": ERROR, "422": ERROR}
 JSON_BODY = lambda schema, required=True: {"required": required, "content": {"application/json": {"schema": schema}}}  # noqa: E731
 
 
+CONNECTION_NAME = {"name": "name", "in": "path", "required": True,
+                   "schema": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"}}
+
+
+def connection_schemas() -> dict:
+    """The connection model's own JSON Schema (adapters/specs.py): the API documents what the
+    file, the environment and the page take, from the one description."""
+    from pydantic import TypeAdapter
+
+    from adapters.specs import ConnectionSpec
+
+    schema = TypeAdapter(ConnectionSpec).json_schema(ref_template="#/components/schemas/{model}", mode="validation")
+    defs = schema.pop("$defs", {})
+    return {**defs, "Connection": schema}
+
+
 def document(server: str) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/rules": {
@@ -112,11 +128,24 @@ def document(server: str) -> dict[str, Any]:
         "/dead-letters/{id}/retry": {"post": {
             "summary": "Put a dead lead back in the queue", "operationId": "retryDeadLetter",
             "parameters": [_path_int("id")], "responses": {**_ok("the lead"), "400": ERROR, "404": ERROR}}},
+        "/connections": {
+            "get": {"summary": "Every connection (admins): stored ones with all their keys (secrets only as set / "
+                               "not set), the file's and the environment's by name", "operationId": "listConnections",
+                    "responses": {**_ok("connections"), "403": ERROR}},
+            "post": {"summary": "Store a new connection (admins): the keys of docs/connections.md",
+                     "operationId": "createConnection",
+                     "requestBody": JSON_BODY({"$ref": "#/components/schemas/Connection"}),
+                     "responses": {"201": {"description": "the connection"}, "400": ERROR, "403": ERROR,
+                                   "422": ERROR}}},
+        "/connections/{name}": {"put": {
+            "summary": "Change a stored connection (admins): the keys given replace theirs, the others stay",
+            "operationId": "updateConnection", "parameters": [CONNECTION_NAME],
+            "requestBody": JSON_BODY({"type": "object"}),
+            "responses": {**_ok("the connection"), "400": ERROR, "403": ERROR, "404": ERROR, "422": ERROR}}},
         "/connections/{name}/test": {"post": {
             "summary": "Test a connection (admins): cheap reads and every mapped field against the CRM's own "
                        "field list", "operationId": "testConnection",
-            "parameters": [{"name": "name", "in": "path", "required": True,
-                            "schema": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"}}],
+            "parameters": [CONNECTION_NAME],
             "responses": {**_ok("ok, and each check {check, ok, detail}"), "403": ERROR, "404": ERROR}}},
         "/simulate": {"post": {
             "summary": "Who would get each lead under a draft (or the active) config",
@@ -135,6 +164,7 @@ def document(server: str) -> dict[str, Any]:
                  "description": "Manage routing rules, the roster and the lead log. Authenticate with a "
                                 "per-user token (Settings → API tokens): `Authorization: Bearer <token>`."},
         "servers": [{"url": f"{server}/api/v1"}],
-        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+                       "schemas": connection_schemas()},
         "paths": paths,
     }

@@ -182,3 +182,34 @@ def test_a_reps_routing_fields_through_the_api(api, routing, db):
     assert bruno["daily_cap"] == 3 and bruno["skills"] == ["french"]
     assert api.patch("/roster/bruno", json={"timezone": "Nowhere/City"}).status_code == 422
     assert api.patch("/roster/bruno", json={"colour": "blue"}).status_code == 422
+
+
+def test_connections_through_the_api_take_every_key_and_never_show_a_secret(web_app, db, admin, manager):
+    client = web_app.test_client()
+    admin_auth = {"Authorization": f"Bearer {users.create_token(db, admin, 'git')}"}
+    manager_auth = {"Authorization": f"Bearer {users.create_token(db, manager, 'ci')}"}
+    body = {"name": "hubspot-eu", "kind": "hubspot", "token": "pat-eu-secret", "portal_id": "4455",
+            "fields": {"score": "hubspotscore"}, "extra_fields": ["segment"], "object": "leads",
+            "sync_contact_owner": True, "closed_statuses": ["UNQUALIFIED"], "poll_interval_seconds": 120}
+    assert client.post("/api/v1/connections", json=body, headers=manager_auth).status_code == 403
+    created = client.post("/api/v1/connections", json=body, headers=admin_auth)
+    assert created.status_code == 201, created.get_json()
+    shown = created.get_json()
+    assert shown["fields"] == {"score": "hubspotscore"} and shown["object"] == "leads" and shown["token"] is True
+    assert "pat-eu-secret" not in created.get_data(as_text=True)
+
+    changed = client.put("/api/v1/connections/hubspot-eu", json={"extra_fields": ["segment", "product_interest"]},
+                         headers=admin_auth)
+    assert changed.status_code == 200, changed.get_json()
+    after = changed.get_json()
+    assert after["extra_fields"] == ["segment", "product_interest"] and after["token"] is True  # the rest stays
+    assert after["fields"] == {"score": "hubspotscore"} and after["poll_interval_seconds"] == 120
+
+    bad = client.post("/api/v1/connections", json={"name": "Bad Name", "kind": "hubspot", "object": "deals"},
+                      headers=admin_auth)
+    assert bad.status_code == 422
+    assert {"name", "object", "token"} <= set(bad.get_json()["errors"])
+    listed = client.get("/api/v1/connections", headers=admin_auth).get_json()["connections"]
+    assert [c["name"] for c in listed if c["source"] == "stored"] == ["hubspot-eu"]
+    assert "pat-eu-secret" not in str(listed)
+    assert client.put("/api/v1/connections/nope", json={}, headers=admin_auth).status_code == 404
