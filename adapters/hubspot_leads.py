@@ -9,8 +9,10 @@ property read as ``raw.contact.<property>``, and a custom (extra) field the lead
 ``raw.<property>``.
 
 With ``sync_contact_owner`` the owner written on a lead is also written on its primary contact
-(contacts batch/update, 100 a request), after the lead's own write succeeded. A failed contact
-write never undoes or fails the lead's assignment: it is logged.
+(contacts batch/update, 100 a request), after the lead's own write succeeded, but only on a
+contact that has no owner: right before the write the contacts' ``hubspot_owner_id`` is re-read
+(contacts batch/read, 100 a request), and a contact a person owns keeps its owner. A failed
+contact write never undoes or fails the lead's assignment: it is logged.
 """
 from __future__ import annotations
 
@@ -93,15 +95,35 @@ def fallback() -> dict[str, str]:
     return {canonical: f"{CONTACT_PREFIX}{prop}" for canonical, prop in HUBSPOT_LEAD_FROM_CONTACT.items()}
 
 
+def contact_owners(adapter: "HubSpotAdapter", contact_ids: Iterable[str]) -> dict[str, str | None]:
+    """contact id -> its current ``hubspot_owner_id`` (None: no owner), in batches; a contact
+    HubSpot cannot find is left out."""
+    out: dict[str, str | None] = {}
+    for chunk in chunked(unique(contact_ids), BATCH):
+        body = BatchReadInputSimplePublicObjectId(inputs=[SimplePublicObjectId(id=i) for i in chunk],
+                                                  properties=[OWNER], properties_with_history=[])
+        answer = adapter.conn.call(adapter.api.objects.batch_api.read_with_http_info, "contacts", body)
+        for obj in answer.results or []:
+            out[str(obj.id)] = (obj.properties or {}).get(OWNER) or None
+    return out
+
+
 def sync_contact_owners(adapter: "HubSpotAdapter", reqs: Sequence[AssignmentRequest],
                         results: Sequence[AssignResult]) -> None:
-    """The owner of each lead written now, also on its primary contact (batch/update)."""
+    """The owner of each lead written now, also on its primary contact (batch/update) when that
+    contact has no owner: a person's contact is never taken from them."""
     written = {r.lead_id: q.owner_id for q, r in zip(reqs, results) if r.outcome is AssignOutcome.WRITTEN}
     if not written:
         return
     try:
         links = primary_contacts(adapter, list(written))
-        owners = {contact: written[lead] for lead, contact in links.items()}
+        current = contact_owners(adapter, links.values()) if links else {}
+        owners = {contact: written[lead] for lead, contact in links.items()
+                  if contact in current and current[contact] is None}
+        kept = sorted({c for c in links.values() if current.get(c)})
+        if kept:
+            log.info("HubSpot: %d contact(s) already owned by a person keep their owner: %s",
+                     len(kept), ", ".join(kept[:20]))
         for chunk in chunked(list(owners.items()), BATCH):
             body = BatchInputSimplePublicObjectBatchInput(inputs=[
                 SimplePublicObjectBatchInput(id=contact, properties={OWNER: owner}) for contact, owner in chunk])

@@ -87,6 +87,47 @@ def test_the_owner_is_written_on_the_lead_and_with_sync_contact_owner_on_its_con
     assert counted(control, "hubspot")["POST /crm/v3/objects/contacts/batch/update"] == before + 1
 
 
+def test_sync_contact_owner_never_takes_a_contact_a_person_owns(make_hubspot, sandbox, hubspot_owner, control):
+    """A person who owns the contact keeps it: the lead gets the routed owner, its contact does
+    not; a contact without an owner gets the lead's. The contacts' owners are re-read in one batch
+    right before the write, so an owner set after the leads were read counts too."""
+    vendor = sandbox.vendor("hubspot")
+    made = make_leads(sandbox, 2)
+    adapter = make_hubspot(object_type="leads", sync_contact_owner=True)
+    owned, free = adapter.read_leads([m["id"] for m in made])
+    owned_contact, free_contact = (r.lead.raw["contact.hs_object_id"] for r in (owned, free))
+    # After the read, a person takes the first contact in the HubSpot UI.
+    control.post("hubspot/reassign", contact_id=owned_contact, owner="sofia")
+    since = len(control.requests("hubspot"))
+    results = adapter.assign([AssignmentRequest(owned.id, hubspot_owner("maya"), None),
+                              AssignmentRequest(free.id, hubspot_owner("liam"), None)])
+    assert [r.outcome for r in results] == [AssignOutcome.WRITTEN, AssignOutcome.WRITTEN]
+    assert vendor.get_record("leads", owned.id)["properties"]["hubspot_owner_id"] == hubspot_owner("maya")
+    assert vendor.get_record("contacts", owned_contact)["properties"]["hubspot_owner_id"] == hubspot_owner("sofia")
+    assert vendor.get_record("contacts", free_contact)["properties"]["hubspot_owner_id"] == hubspot_owner("liam")
+    calls = control.requests("hubspot")[since:]
+    [update] = [c for c in calls if c["path"] == "/crm/v3/objects/contacts/batch/update"]
+    assert [i["id"] for i in json.loads(update["body"])["inputs"]] == [free_contact]   # only the free one
+    reads = [c for c in calls if c["path"] == "/crm/v3/objects/contacts/batch/read"]
+    assert len(reads) == 1 and {i["id"] for i in json.loads(reads[0]["body"])["inputs"]} == {owned_contact, free_contact}
+    assert calls.index(reads[0]) < calls.index(update)
+
+
+def test_sync_contact_owner_writes_no_contact_when_every_contact_is_owned(make_hubspot, sandbox, hubspot_owner,
+                                                                        control):
+    [made] = make_leads(sandbox, 1)
+    adapter = make_hubspot(object_type="leads", sync_contact_owner=True)
+    [record] = adapter.read_leads([made["id"]])
+    contact = record.lead.raw["contact.hs_object_id"]
+    control.post("hubspot/reassign", contact_id=contact, owner="noah")
+    since = len(control.requests("hubspot"))
+    [result] = adapter.assign([AssignmentRequest(record.id, hubspot_owner("maya"), None)])
+    assert result.outcome is AssignOutcome.WRITTEN
+    assert sandbox.vendor("hubspot").get_record("contacts", contact)["properties"]["hubspot_owner_id"] == \
+        hubspot_owner("noah")
+    assert not [c for c in control.requests("hubspot")[since:] if c["path"] == "/crm/v3/objects/contacts/batch/update"]
+
+
 def test_a_refused_lead_write_leaves_its_contact_alone(make_hubspot, sandbox):
     [made] = make_leads(sandbox, 1)
     adapter = make_hubspot(object_type="leads", sync_contact_owner=True)
