@@ -62,6 +62,9 @@ class _Connection(BaseModel):
     ca_bundle: Path | None = Field(None, description="CA bundle to trust (a TLS-inspecting proxy, the sandbox).")
     timeout: float = Field(30.0, gt=0, le=300, description="Seconds before a CRM call gives up (then it is retried).")
     max_attempts: int = Field(4, ge=1, le=10, description="Attempts per CRM call on 5xx, 429 and timeouts.")
+    base_wait: float = Field(0.5, gt=0, le=60, description="Seconds before the first retry of a CRM call "
+                             "(doubling, with jitter).")
+    max_wait: float = Field(30.0, gt=0, le=600, description="Longest wait between two retries of a CRM call.")
     fields: dict[str, str | None] = Field(default_factory=dict, description="Canonical lead field -> CRM field "
                                           f"(`null` unmaps it). Canonical fields: {', '.join(CANONICAL_FIELDS)}.")
     extra_fields: list[str] = Field(default_factory=list, description="More CRM fields to read (custom fields): "
@@ -148,6 +151,10 @@ class HubSpotConnection(_Connection):
     converted_stages: list[str] = Field(["opportunity", "customer"], description="Lifecycle stages that count "
                                         "as converted (outcomes).")
     page_size: int = Field(200, ge=1, le=200, description="Records per search page (HubSpot's maximum is 200).")
+    ten_second_max: int = Field(100, ge=1, le=1000, description="Requests per rolling ten seconds this app may "
+                                "send (your private app's burst limit: 100 on most plans, 190 on some).")
+    search_per_second: int = Field(4, ge=1, le=20, description="Search requests per second (HubSpot allows 5 "
+                                   "per account; keep one for other tools).")
 
     @field_validator("base_url")
     @classmethod
@@ -171,6 +178,11 @@ class SalesforceConnection(_Connection):
     username: str | None = Field(None, description="Integration user (password and JWT flows).")
     password: SecretStr | None = secret("Integration user's password (+ security token if the org needs one).")
     jwt_key_file: Path | None = Field(None, description="Private key file for the OAuth JWT bearer flow.")
+    private_key: SecretStr | None = secret("The JWT private key itself (PEM), instead of `jwt_key_file`.")
+    security_token: SecretStr | None = secret("The user's security token, if the org requires one and it is not "
+                                              "already appended to the password.")
+    jwt_audience: str | None = Field(None, description="JWT `aud`; default: from the login URL "
+                                     "(login.salesforce.com or test.salesforce.com).")
     api_version: str = Field("59.0", pattern=r"^\d{2}\.0$", description="REST API version.")
     org_id: str | None = Field(None, pattern=r"^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$",
                                description="Org id (00D…) outbound messages must carry.")
@@ -182,6 +194,10 @@ class SalesforceConnection(_Connection):
     duplicate_objects: list[Literal["Lead", "Contact"]] = Field(["Lead", "Contact"], description="Objects "
                                                                 "searched for duplicates of a new lead.")
     page_size: int = Field(2000, ge=200, le=2000, description="Records per poll page.")
+    query_batch_size: int | None = Field(None, ge=200, le=2000, description="Records per SOQL result batch "
+                                         "(the `Sforce-Query-Options: batchSize` header); default Salesforce's 2000.")
+    rate_limit_wait: float = Field(5.0, ge=0, le=300, description="Seconds to wait when Salesforce says the "
+                                   "org's request limit is exceeded, before retrying.")
 
     @field_validator("url")
     @classmethod
@@ -191,7 +207,7 @@ class SalesforceConnection(_Connection):
     @model_validator(mode="after")
     def _flow(self):
         style = self.auth_style
-        need = {AuthStyle.JWT: ("client_id", "username", "jwt_key_file"),
+        need = {AuthStyle.JWT: ("client_id", "username", "jwt_key_file" if not self.private_key else "private_key"),
                 AuthStyle.PASSWORD: ("client_id", "client_secret", "username", "password"),
                 AuthStyle.CLIENT_CREDENTIALS: ("client_id", "client_secret")}[style]
         missing = [name for name in need if not getattr(self, name)]
@@ -203,7 +219,7 @@ class SalesforceConnection(_Connection):
     def auth_style(self) -> AuthStyle:
         if self.auth is not None:
             return self.auth
-        if self.jwt_key_file:
+        if self.jwt_key_file or self.private_key:
             return AuthStyle.JWT
         return AuthStyle.PASSWORD if self.password else AuthStyle.CLIENT_CREDENTIALS
 

@@ -121,3 +121,20 @@ def test_docs_connections_md_describes_every_key_and_its_example_loads(tmp_path)
     specs = load_file(path, {"HUBSPOT_EU_TOKEN": "t", "HUBSPOT_EU_APP_SECRET": "s"})
     assert [s.name for s in specs] == ["hubspot-eu", "salesforce"]
     assert specs[1].auth_style.value == "jwt" and specs[0].extra_fields == ["segment"]
+
+
+def test_every_adapter_option_is_a_key_of_the_connection_model():
+    """No adapter option exists that a user cannot set: every setting an adapter reads is a key
+    of its connection model (file, environment, page and API all take it)."""
+    import re
+
+    from adapters.specs import HubSpotConnection, SalesforceConnection
+
+    renamed = {"field_overrides": "fields", "object_type": "object"}
+    for model, source in ((HubSpotConnection, "adapters/hubspot.py"), (SalesforceConnection, "adapters/salesforce.py")):
+        read = set(re.findall(r"""\bs(?:\.get\(|\[)["'](\w+)["']""", (ROOT / source).read_text()))
+        read |= set(re.findall(r"""secrets(?:\.get\(|\[)["'](\w+)["']""", (ROOT / source).read_text()))
+        assert read, source
+        keys = set(model.model_fields)
+        missing = sorted(key for key in read if renamed.get(key, key) not in keys)
+        assert missing == [], f"{source} reads options no user can set: {missing}"
