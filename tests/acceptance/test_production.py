@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 HUBSPOT_IDS = {r[2]: r[0] for r in REPS}
 SALESFORCE_IDS = {r[3]: r[0] for r in REPS}
 CHANNEL_ID = "C0LEADS01"
+NOAH = REPS[3]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,16 @@ def cluster(crm, smtp, database_url, tmp_path_factory):
     folder = tmp_path_factory.mktemp("production")
     port = free_port()
     crm.sandbox.reset()
-    config = write_config(folder, routing_config())
+    outside = Crm(crm)
+    # Before leadrouter is installed, people in HubSpot already own open contacts: Noah five,
+    # as many as his max_open. The load reconciliation (at start, then hourly) must see them.
+    for n in range(5):
+        outside.hubspot("POST", "/crm/v3/objects/contacts", properties={
+            "email": f"owned{n}@customer{n}.example", "firstname": f"Owned{n}", "company": f"Owned {n}",
+            "hubspot_owner_id": NOAH[2]})
+    config = routing_config()
+    next(r for r in config["reps"] if r["id"] == NOAH[0])["max_open"] = 5
+    config = write_config(folder, config)
     env = environment(crm, smtp, folder, port, database_url, LEADROUTER_ROUTING_CONFIG=str(config),
                       LEADROUTER_POLL_INTERVAL_SECONDS="5", LEADROUTER_ROSTER_SYNC_SECONDS="5")
     product = new_product(folder, env)
@@ -63,7 +73,7 @@ def cluster(crm, smtp, database_url, tmp_path_factory):
         web = product.start("web", "web", "--port", str(port), "--workers", "2", port=port)
         workers = [product.start(f"worker{n}", "worker") for n in (1, 2)]
         web.wait_ready()
-        yield Cluster(product, web, workers, Crm(crm))
+        yield Cluster(product, web, workers, outside)
     except BaseException:
         print(product.dump())
         raise
@@ -96,6 +106,16 @@ def test_the_production_bootstrap_routes_leads_from_both_crms_through_the_poller
     assert "routing.yaml" in live.browser.get("/settings/rules/").text
 
 
+def test_open_leads_people_own_in_the_crm_count_toward_max_open_after_the_load_reconciliation(live):
+    outside = live.outside
+    contacts = [outside.create_contact(f"loadcheck{n}") for n in range(4)]
+    owners = [wait_until(lambda: HUBSPOT_IDS.get(outside.contact_owner(c) or ""), 40, "an owner") for c in contacts]
+    assert NOAH[0] not in owners, owners
+    skipped = [step for c in contacts for step in live.row(c, "written", "notified")["trace"]
+               if step.get("rep") == NOAH[0] and step.get("result") == "skipped"]
+    assert skipped and {step.get("reason") for step in skipped} == {"max_open"}, skipped
+
+
 def salesforce_token(outside: Crm) -> str:
     answer = outside.http.post(f"{outside.url}/services/oauth2/token", data={
         "grant_type": "password", "client_id": "sandbox", "client_secret": "sandbox",
@@ -115,7 +135,7 @@ def test_a_user_deactivated_in_the_crm_stops_getting_leads_after_the_roster_sync
                f"{leaving} inactive after the roster sync")
     contacts = [outside.create_contact(f"afterleave{n}") for n in range(6)]
     owners = [wait_until(lambda: HUBSPOT_IDS.get(outside.contact_owner(c) or ""), 40, "an owner") for c in contacts]
-    assert leaving not in owners and len(set(owners)) == 3, owners
+    assert leaving not in owners and set(owners) == {"liam.oconnor", "sofia.garcia"}, owners  # Noah is full
 
 
 def test_every_process_stops_cleanly_on_sigterm(cluster):
