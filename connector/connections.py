@@ -105,10 +105,9 @@ def load_file(path: Path, environ: Mapping[str, str] | None = None) -> list[Spec
             found.append(f"{where}: must be a mapping of keys to values")
             continue
         name = item.get("name")
-        if isinstance(name, str) and name in names:
+        if isinstance(name, str) and name in names:  # said, and the rest of the entry still checked
             found.append(f"{where}.name: {name!r} is also the name of connections[{names[name]}]")
-            continue
-        if isinstance(name, str):
+        elif isinstance(name, str):
             names[name] = index
         kind = item.get("kind")
         model = {"hubspot": HubSpotConnection, "salesforce": SalesforceConnection}.get(kind) \

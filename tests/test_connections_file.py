@@ -20,6 +20,7 @@ connections:
   - name: hubspot-eu
     kind: hubspot
     token: ${HUBSPOT_US_TOKEN}
+    page_size: 5000
   - name: crm3
     kind: pipedrive
   - name: salesforce
@@ -68,6 +69,7 @@ def test_a_bad_connections_file_stops_start_up_listing_every_problem_with_its_pa
     assert problems == [
         "connections[0].objekt: unknown key",
         "connections[1].name: 'hubspot-eu' is also the name of connections[0]",
+        "connections[1].page_size: Input should be less than or equal to 200",
         "connections[2].kind: must be one of hubspot, salesforce",
         "connections[3].client_secret: a secret must be a ${VAR} reference to an environment variable, "
         "never the value itself",
