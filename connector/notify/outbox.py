@@ -89,10 +89,10 @@ def enqueue_assignment_notifications(session: Session, assignment: Assignment, c
         assignment.sla_due_at = (assignment.written_at or now) + timedelta(minutes=sla.minutes)
     specs = config.notify_for(assignment.rule)
     if specs is None:  # `notify: []` is a choice (nobody is told); absent means the default
-        specs = targets.default_targets(bool(settings.slack_bot_token))
+        specs = targets.default_targets(settings)
     rep = targets.contact(session, config, assignment.rep_id)
     found = targets.resolve(specs, rep, config.teams_of(assignment.rep_id, assignment.rule) if rep else [])
-    if not found:
+    if not found and specs:
         log.warning("lead %s: nobody to notify (%s)", assignment.lead_id, ", ".join(specs))
     payload = lead_message(assignment, rep)
     return enqueue(session, Kind.ASSIGNED, found, payload, now, assignment.id)

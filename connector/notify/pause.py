@@ -70,7 +70,7 @@ def pause_rep(session: Session, config: Any, rep_id: str, now: datetime, setting
     roster.paused, roster.paused_reason = True, reason[:255]
     session.add(AuditLog(at=now, actor="leadrouter", action="rep.pause", object_type="rep", object_id=rep_id,
                          detail={"reason": reason, "breaches": breaches}))
-    specs = targets.default_targets(bool(settings.slack_bot_token)) + ["email:manager", "slack:team"]
+    specs = targets.default_targets(settings) + ["email:manager", "slack:team"]
     found = targets.resolve(specs, contact, config.teams_of(rep_id))
     payload = {"rep": {"id": rep_id, "name": contact.name if contact else rep_id}, "breaches": breaches,
                "reason": reason}

@@ -60,7 +60,7 @@ class Step:
 def remind(step: Step) -> None:
     specs = step.config.notify_for(step.assignment.rule) or []
     if not any(s.endswith(":rep") for s in specs):
-        specs = targets.default_targets(bool(step.settings.slack_bot_token))
+        specs = targets.default_targets(step.settings)
     step.message(Kind.REMINDER, specs, only_rep=True)
     lifecycle.event(step.session, step.assignment, NotifyEvent.REMINDED, step.now, overdue=step.overdue_minutes)
     step.report.reminded += 1

@@ -40,9 +40,12 @@ def contact(session: Session, config: Any, rep_id: str | None) -> Contact | None
     return Contact(rep_id, name, email, model.slack if model else None)
 
 
-def default_targets(slack_configured: bool) -> list[str]:
-    """No `notify` in the config: a Slack DM when Slack is set up, else an email."""
-    return ["slack:rep"] if slack_configured else ["email:rep"]
+def default_targets(settings: Any) -> list[str]:
+    """No `notify` in the config: a Slack DM when Slack is set up, else an email when SMTP is,
+    else nobody (nothing is queued that could only fail)."""
+    if settings.slack_bot_token:
+        return ["slack:rep"]
+    return ["email:rep"] if settings.smtp_url else []
 
 
 def _rep(channel: str, rep: Contact | None, teams: list) -> list[Target]:

@@ -63,3 +63,19 @@ def test_without_slack_or_smtp_settings_there_are_no_notifiers_and_actions_are_r
         assert answer.status_code == 401
     finally:
         app.extensions["leadrouter.db"].dispose()
+
+
+def test_without_slack_or_smtp_nothing_is_queued_that_could_only_fail(tmp_path, sqlite_url, slack_sandbox, sandbox):
+    from sqlalchemy import func, select
+
+    from connector.models import Notification
+    from tests.notify.conftest import Kit
+
+    app = build_app(sqlite_url, tmp_path / "var", slack_sandbox)
+    try:
+        kit = Kit(app, sandbox, slack_sandbox.url, str(slack_sandbox.ca_path))
+        kit.written("maya", rule="quiet")  # a rule without `notify`: the default targets
+        with kit.db.session() as session:
+            assert session.scalar(select(func.count()).select_from(Notification)) == 0
+    finally:
+        app.extensions["leadrouter.db"].dispose()
