@@ -191,3 +191,72 @@ def test_a_bad_connections_file_stops_run_with_exit_code_2_and_every_problem(crm
                     "connections[2].kind"):
         assert problem in output, f"{problem!r} missing from:\n{output}"
     assert "Traceback" not in output
+
+
+def test_custom_fields_and_the_hubspot_leads_object_route_as_written_in_the_running_product(
+        crm, outside, smtp, tmp_path):
+    """A connections file maps the demo org's custom fields (`fields: {score: Lead_Score__c}`,
+    `extra_fields: [Segment__c]`) and routes HubSpot's Leads object (`object: leads`,
+    `sync_contact_owner`); rules on `raw.Segment__c` and on the mapped `score` route as written."""
+    from tests.acceptance.conftest import REPS
+
+    (maya, _, maya_hs, maya_sf), (liam, _, liam_hs, liam_sf), (sofia, _, sofia_hs, sofia_sf) = REPS[:3]
+    sf = crm.sandbox.vendor("salesforce").describe()
+    connections = {"connections": [
+        {"name": "hubspot-leads", "kind": "hubspot", "object": "leads", "sync_contact_owner": True,
+         "token": "${HS_TOKEN}", "app_secret": "${HS_SECRET}", "base_url": crm.url, "ca_bundle": str(crm.ca_path),
+         "poll_interval_seconds": 5},
+        {"name": "salesforce", "kind": "salesforce", "url": crm.url, "auth": "password", "client_id": "sandbox",
+         "client_secret": "${SF_CLIENT_SECRET}", "username": "admin@sandbox.example", "password": "${SF_PASSWORD}",
+         "ca_bundle": str(crm.ca_path), "org_id": sf["org_id"], "intake_queues": ["Inbound Leads"],
+         "fields": {"score": "Lead_Score__c"}, "extra_fields": ["Segment__c"], "poll_interval_seconds": 5},
+    ]}
+    reps = [{"id": key.split(".")[0], "name": name, "email": f"{key}@demo.leadrouter.dev",
+             "crm": {"hubspot-leads": hs, "salesforce": sfid}}
+            for key, name, hs, sfid in REPS[:3]]
+    ids = [r["id"] for r in reps]
+    config = {"version": 1, "timezone": "UTC", "reps": reps, "teams": [{"id": "inbound", "members": ids}],
+              "rules": [
+                  {"name": "enterprise", "when": {"field": "raw.Segment__c", "op": "eq", "value": "Enterprise"},
+                   "to": f"rep:{ids[0]}", "notify": []},
+                  {"name": "hot", "when": {"field": "score", "op": "gte", "value": 80}, "to": f"rep:{ids[1]}",
+                   "notify": []},
+                  {"name": "everyone", "to": f"rep:{ids[2]}", "notify": []}]}
+    port = free_port()
+    folder = tmp_path / "product"
+    folder.mkdir()
+    connections_file = folder / "connections.yaml"
+    connections_file.write_text(yaml.safe_dump(connections, sort_keys=False))
+    env = product_env(crm, smtp, folder, port, connections_file, {})
+    env.update({"HS_TOKEN": "sandbox-hubspot-token", "HS_SECRET": "sandbox-app-secret"})
+    product = new_product(folder, env)
+    product.cli("db", "upgrade")
+    product.cli("rules", "import", str(write_config(folder, config)))
+    process = product.start("run", "run", "--port", str(port), port=port)
+    try:
+        process.wait_ready()
+        outside.control("hubspot/webhooks", "POST", url=f"{process.url}/webhooks/hubspot/hubspot-leads",
+                        batch_window_ms=50)
+        crm.sandbox.options["salesforce_outbound_url"] = f"{process.url}/webhooks/salesforce/salesforce"
+        enterprise = outside.create_sf_lead("bigco", segment="Enterprise", lead_score=10)
+        hot = outside.create_sf_lead("hotco", segment="SMB", lead_score=93)
+        cold = outside.create_sf_lead("coldco", segment="SMB", lead_score=40)
+        lead = outside.control("leads", "POST", vendor="hubspot", object="leads", first_name="Lena",
+                               last_name="Lead", email="lena@leadsobject.example", company="Leads Object AG")
+        lead_id = str(lead.get("id") or lead.get("Id"))
+
+        want = {enterprise: maya_sf, hot: liam_sf, cold: sofia_sf}
+        got = wait_until(lambda: (o := {i: outside.sf_owner(i) for i in want}) == want and o, 40,
+                         "the custom-field rules' owners in Salesforce")
+        assert got == want
+        record = wait_until(lambda: (r := outside.control(f"records/hubspot/leads/{lead_id}"))
+                            and r["properties"].get("hubspot_owner_id") and r, 40, "the Leads-object record owned")
+        owner = record["properties"]["hubspot_owner_id"]
+        assert owner == sofia_hs  # no segment or score on it: the last rule
+        [contact_id] = crm.sandbox.vendor("hubspot").crm.associated("leads", lead_id, "contacts")
+        assert outside.contact_owner(str(contact_id)) == owner  # sync_contact_owner: its contact too
+    finally:
+        outside.control("hubspot/webhooks", "POST", url=None)
+        crm.sandbox.options["salesforce_outbound_url"] = None
+    stop_cleanly(product)
+    crm.sandbox.deliveries.wait_idle(5)
