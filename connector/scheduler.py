@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime, timedelta, timezone
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -14,6 +15,33 @@ from flask import Flask
 from sqlalchemy import text
 
 log = logging.getLogger(__name__)
+
+
+class _SteadyScheduler(BackgroundScheduler):
+    """APScheduler sleeps until the next run time it computed from the wall clock. When that clock
+    steps (NTP correcting a drift, a VM resumed, a container's clock moved), a sleep computed
+    before the step can outlast every job's next run by hours: no notification is delivered, no
+    SLA step taken. Waking at least every second and asking again keeps every job on time."""
+
+    MAX_WAIT_SECONDS = 1.0
+    STEP_TOLERANCE_SECONDS = 2.0
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._last_seen: datetime | None = None
+
+    def _process_jobs(self):
+        now = datetime.now(timezone.utc)
+        last, self._last_seen = self._last_seen, now
+        if last is not None and now < last - timedelta(seconds=self.STEP_TOLERANCE_SECONDS):
+            # The clock stepped back: every next run time lies that much further away. Run each
+            # job now; its interval counts from here.
+            log.warning("the wall clock stepped back by %.0f s: the scheduled jobs run now",
+                        (last - now).total_seconds())
+            for job in self.get_jobs():
+                job.modify(next_run_time=now)
+        wait = super()._process_jobs()
+        return self.MAX_WAIT_SECONDS if wait is None else min(wait, self.MAX_WAIT_SECONDS)
 
 
 @contextmanager
@@ -73,7 +101,7 @@ class Scheduler:
     def start(self) -> None:
         if self._scheduler is not None:
             return
-        self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._scheduler = _SteadyScheduler(timezone="UTC")
         for job in self.jobs.values():
             # A tick missed while the process was busy, suspended or its clock jumped runs once,
             # late (coalesce), instead of being dropped after APScheduler's 1-second grace.

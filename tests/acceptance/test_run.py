@@ -338,5 +338,18 @@ def test_the_daily_digest_is_sent_once_after_its_hour(live, smtp):
                 if (m["message"].get("text") or "").startswith("Daily lead routing digest")]) == posts
 
 
+# -- 8. the wall clock steps back (NTP, a resumed VM): the scheduled jobs keep running ------------
+def test_a_wall_clock_step_backwards_does_not_stop_the_scheduled_jobs(live):
+    outside = live.outside
+    live.clock.advance(-2 * 3600)  # the product's clock and the CRM's, two hours back
+    contact = outside.create_contact("clockstep", company="Clock Step Inc")
+    rep = wait_until(lambda: owner_rep(live, "hubspot", contact), 30, "the owner written")
+    user = rep_slack_user(outside, rep)
+    # The DM is the outbox job's work: a scheduler asleep until a wake-up computed before the step
+    # (two hours away now) would never send it.
+    wait_until(lambda: messages_about(outside, "Clockstep Prospect", dm_channel(outside, user["id"])), 30,
+               "the DM after the clock stepped back")
+
+
 def test_the_process_stops_cleanly_on_sigterm(running):
     stop_cleanly(running.product)
