@@ -50,11 +50,15 @@ class HealthWriter:
             if not force and now - self._at.get(name, float("-inf")) < self.seconds:
                 return False
             self._written[name], self._at[name] = health, now
+        from connector.inbox import _insert as dialect_insert
+
         with self.db.session() as session:
-            row = session.get(ConnectionHealthRecord, name)
-            if row is None:
-                row = ConnectionHealthRecord(connection=name, headroom={})
-                session.add(row)
+            # Every process writes its own view: the row is created once whoever comes first
+            # (INSERT … ON CONFLICT DO NOTHING), then merged under its lock.
+            session.execute(dialect_insert(session)(ConnectionHealthRecord)
+                            .values(connection=name, headroom={}, updated_at=datetime.now(timezone.utc))
+                            .on_conflict_do_nothing(index_elements=["connection"]))
+            row = session.get(ConnectionHealthRecord, name, with_for_update=True)
             if _later(health.last_ok_at, row.last_ok_at):
                 row.last_ok_at = health.last_ok_at
             if _later(health.last_error_at, row.last_error_at):
