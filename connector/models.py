@@ -112,7 +112,7 @@ class Connection(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     secrets: Mapped[str | None] = mapped_column(Text)
     poll_interval_s: Mapped[int] = mapped_column(Integer, default=60)
-    poll_cursor: Mapped[str | None] = mapped_column(String(255))
+    poll_cursor: Mapped[str | None] = mapped_column(Text)  # ids seen at its timestamp: unbounded
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -66,3 +66,21 @@ def test_backfill_of_an_unknown_connection_or_a_bad_date_is_one_line(routed):
     assert unknown.stderr.strip().splitlines() == ["Error: no connection named 'nope' (known: hubspot, salesforce)"]
     bad = cli(routed, "backfill", "hubspot", "--since", "yesterday")
     assert bad.returncode == 2 and "an ISO date or time" in bad.stderr
+
+
+def test_a_burst_of_records_in_one_second_keeps_the_poller_moving(routed):
+    """The cursor keeps the ids seen at its boundary timestamp: a list import of many records
+    created in the same instant made it longer than the column once (the poll failed forever)."""
+    from connector import jobs
+
+    routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)
+    routed.crm.sandbox.options["salesforce_outbound_url"] = None
+    jobs.record_connections(routed.app)
+    routed.crm.sandbox.clock.set(datetime.now(timezone.utc) + timedelta(seconds=2))  # one instant for all
+    try:
+        burst = create_contacts(routed, 100)
+        assert jobs.poll(routed.app, "hubspot") == 100
+        assert jobs.poll(routed.app, "hubspot") == 0  # the cursor was stored and moved on
+    finally:
+        routed.crm.sandbox.clock.set(None)
+    assert routed.drain().written == len(burst)
