@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from connector.models import InboxEvent
 from tests.pipeline.test_end_to_end import owner_in_crm
-from tests.pipeline.test_processes import ROOT, worker_env
+from tests.pipeline.test_processes import ROOT, create_contacts, worker_env
 
 
 def cli(routed, *args: str) -> subprocess.CompletedProcess:
@@ -18,15 +18,6 @@ def cli(routed, *args: str) -> subprocess.CompletedProcess:
                             capture_output=True, text=True, timeout=180)
     assert "Traceback" not in result.stderr, result.stderr
     return result
-
-
-def create_contacts(routed, count: int) -> list[str]:
-    inputs = [{"properties": {"email": f"old{n}.{time.monotonic_ns()}@backlog{n}.example", "firstname": f"Old{n}",
-                              "lastname": "Backlog", "company": f"Backlog {n}"}} for n in range(count)]
-    answer = routed.http.post(f"{routed.crm.url}/crm/v3/objects/contacts/batch/create", json={"inputs": inputs},
-                              headers={"Authorization": "Bearer sandbox-hubspot-token"})
-    assert answer.status_code in (200, 201), answer.text
-    return [r["id"] for r in answer.json()["results"]]
 
 
 def test_a_backlog_waits_for_backfill_which_dry_runs_then_queues_it(routed):

@@ -32,9 +32,10 @@ def worker_env(routed) -> dict[str, str]:
 
 
 def create_contacts(routed, count: int) -> list[str]:
-    ids = []
+    """``count`` unassigned HubSpot contacts through the batch API (unique emails on every call)."""
+    ids, tag = [], time.monotonic_ns()
     for start in range(0, count, 100):
-        inputs = [{"properties": {"email": f"c{n}@bulk{n}.example", "firstname": f"C{n}", "company": f"Co {n}"}}
+        inputs = [{"properties": {"email": f"c{n}.{tag}@bulk{n}.example", "firstname": f"C{n}", "company": f"Co {n}"}}
                   for n in range(start, min(count, start + 100))]
         response = routed.http.post(f"{routed.crm.url}/crm/v3/objects/contacts/batch/create", json={"inputs": inputs},
                                     headers={"Authorization": "Bearer sandbox-hubspot-token"})
