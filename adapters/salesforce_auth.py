@@ -25,6 +25,15 @@ class AuthStyle(str, Enum):
     JWT = "jwt"
 
 
+# What each OAuth flow needs from the connected app and the user (the one table: the settings, the
+# connection model and the adapter all check against it).
+FLOW_NEEDS: dict[AuthStyle, tuple[str, ...]] = {
+    AuthStyle.PASSWORD: ("client_id", "client_secret", "username", "password"),
+    AuthStyle.CLIENT_CREDENTIALS: ("client_id", "client_secret"),
+    AuthStyle.JWT: ("client_id", "username", "private_key"),   # the key itself, or a key file
+}
+
+
 @dataclass(frozen=True)
 class Token:
     access_token: str
@@ -44,10 +53,7 @@ class OAuthConfig:
     audience: str | None = None          # JWT "aud"; defaults from the login URL
 
     def check(self) -> None:
-        need = {AuthStyle.PASSWORD: ("client_id", "client_secret", "username", "password"),
-                AuthStyle.CLIENT_CREDENTIALS: ("client_id", "client_secret"),
-                AuthStyle.JWT: ("client_id", "username", "private_key")}[self.style]
-        missing = [name for name in need if not getattr(self, name)]
+        missing = [name for name in FLOW_NEEDS[self.style] if not getattr(self, name)]
         if missing:
             raise ValueError(f"Salesforce {self.style.value} auth needs: {', '.join(missing)}")
 

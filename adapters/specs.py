@@ -19,7 +19,7 @@ from pydantic import (BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, Vali
                       model_validator)
 
 from adapters.mapping import FIELD_TYPES, VIRTUAL_FIELDS, check_field_name
-from adapters.salesforce_auth import AuthStyle
+from adapters.salesforce_auth import FLOW_NEEDS, AuthStyle
 
 NAME_PATTERN = r"^[a-z0-9_-]{1,64}$"
 CANONICAL_FIELDS = tuple(sorted(set(FIELD_TYPES) - set(VIRTUAL_FIELDS)))
@@ -207,9 +207,8 @@ class SalesforceConnection(_Connection):
     @model_validator(mode="after")
     def _flow(self):
         style = self.auth_style
-        need = {AuthStyle.JWT: ("client_id", "username", "jwt_key_file" if not self.private_key else "private_key"),
-                AuthStyle.PASSWORD: ("client_id", "client_secret", "username", "password"),
-                AuthStyle.CLIENT_CREDENTIALS: ("client_id", "client_secret")}[style]
+        need = [("jwt_key_file" if name == "private_key" and not self.private_key else name)
+                for name in FLOW_NEEDS[style]]
         missing = [name for name in need if not getattr(self, name)]
         if missing:
             raise ValueError(f"the {style.value.replace('_', ' ')} login needs {', '.join(missing)}")

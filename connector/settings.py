@@ -163,10 +163,10 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.var_dir / 'leadrouter.db').resolve()}"
         if self.salesforce_url:
+            from adapters.salesforce_auth import FLOW_NEEDS, AuthStyle
+
             style = self.salesforce_auth_style
-            need = {"jwt": ("client_id", "username", "jwt_key_file"),
-                    "password": ("client_id", "client_secret", "username", "password"),
-                    "client_credentials": ("client_id", "client_secret")}[style]
+            need = [("jwt_key_file" if name == "private_key" else name) for name in FLOW_NEEDS[AuthStyle(style)]]
             for name in need:
                 if not getattr(self, f"salesforce_{name}"):
                     raise ValueError(f"{ENV_PREFIX}SALESFORCE_{name.upper()} is required for the Salesforce "
