@@ -35,7 +35,7 @@ from adapters.lead_ids import BadLeadId, lead_id as checked_lead_id
 from connector.db import get_db
 from connector.inbox import IncomingLead, enqueue
 from connector.models import InboundSignature
-from webhooks.limits import HEX_SHA256, UNIX_SECONDS, DoorError, header, read_body
+from connector.request_limits import HEX_SHA256, UNIX_SECONDS, DoorError, header, read_body
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")

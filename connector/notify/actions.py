@@ -28,7 +28,7 @@ from connector.db import get_db
 from connector.models import Assignment, Notification
 from connector.notify import blocks, lifecycle, pause
 from connector.notify.base import Kind, NotifyError, NotifyEvent
-from webhooks.limits import DoorError, read_body
+from connector.request_limits import DoorError, read_body
 
 log = logging.getLogger(__name__)
 bp = Blueprint("notify_actions", __name__)

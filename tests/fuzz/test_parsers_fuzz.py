@@ -26,7 +26,7 @@ from tests.fuzz.tally import PARSED
 from tests.fuzz.test_doors_fuzz import (bodies, hubspot_bodies, inbound_bodies, json_values, outbound_bodies,
                                         slack_bodies)
 from webhooks import InboundBody
-from webhooks.limits import DoorError
+from connector.request_limits import DoorError
 
 ROUTING = yaml.safe_load((Path(__file__).resolve().parents[1] / "data" / "routing.yaml").read_text())
 

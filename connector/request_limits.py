@@ -1,5 +1,6 @@
-"""What every door checks before it reads anything: the body's size on the stream, and header
-values as the vendors document them (ASCII, a fixed alphabet, bounded numbers), as bytes.
+"""What every door (webhooks/, and the Slack door in connector/notify/) checks before it reads
+anything: the body's size on the stream, and header values as the vendors document them (ASCII,
+a fixed alphabet, bounded numbers), as bytes.
 
 ``read_body`` enforces the limit while reading, so a chunked body (no Content-Length; the server
 sets ``wsgi.input_terminated``) larger than the limit is refused with 413, not cut to the limit
