@@ -2,10 +2,10 @@
 
 No I/O and no clock reads: every input is an argument. See docs/routing-config.md.
 """
+from .choices import Assign, OnEmpty, Skip
 from .config import RoutingConfig, dump_config, load_config
 from .decide import decide, priority_key, simulate
 from .decision import Decision, Status
-from .eligibility import Skip
 from .errors import ConfigError, ConfigIssue
 from .geo import normalize_country, normalize_state
 from .lead import Lead
@@ -19,7 +19,7 @@ def crm_owner_id(config: RoutingConfig, rep_id: str, crm: str) -> str | None:
 
 
 __all__ = [
-    "ConfigError", "ConfigIssue", "Decision", "InMemoryState", "Lead", "RepDelta", "RepState",
+    "Assign", "ConfigError", "ConfigIssue", "Decision", "InMemoryState", "Lead", "OnEmpty", "RepDelta", "RepState",
     "RoutingConfig", "RoutingState", "Skip", "StateChanges", "Status", "crm_owner_id", "decide",
     "describe_vocabulary", "dump_config", "load_config", "normalize_country", "normalize_state",
     "priority_key", "simulate",

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .choices import Assign
 from .conditions import Node, compile_condition
 from .errors import ConfigIssue
 from .geo import compile_postal_pattern, normalize_state
@@ -137,7 +138,7 @@ def _sla_issues(sla, path: str, teams: list[dict], issues: list[ConfigIssue]) ->
 
 def _rule_teams(rule: dict, all_teams: list[dict]) -> list[dict]:
     to = rule.get("to")
-    if rule.get("assign") == "account_owner" or not isinstance(to, (list, str)):
+    if rule.get("assign") in tuple(Assign) or not isinstance(to, (list, str)):
         return all_teams
     names = [str(t) for t in (to if isinstance(to, list) else [to])]
     reps = {n.partition(":")[2] for n in names if n.startswith("rep:")}
@@ -228,7 +229,7 @@ def build(model, data: dict, issues: list[ConfigIssue]) -> CompiledConfig:
             continue
         node = compile_condition(r.when, f"rules[{i}].when", issues) if r.when is not None else None
         cands = () if r.assign else _expand(r.to or [], reps, teams)
-        rules.append(CRule(r.name, i, node, r.assign == "account_owner", cands,
+        rules.append(CRule(r.name, i, node, r.assign == Assign.ACCOUNT_OWNER, cands,
                            {c.id: k for k, c in enumerate(cands)},
                            tuple(_requirements(r.require, f"rules[{i}].require", issues)),
                            PICKERS[r.pick], r.on_empty))

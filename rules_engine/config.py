@@ -15,6 +15,7 @@ import yaml
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
                       model_validator)
 
+from .choices import Assign, LadderStep, OnEmpty
 from .errors import ConfigError, ConfigIssue, format_path
 from .geo import normalize_country
 from .hours import load_zone, parse_hours
@@ -28,11 +29,6 @@ NOTIFY_TARGETS = {
               "#<channel>": "a channel by name", "<channel id>": "a channel by id (C…/G…)"},
     "email": {"rep": "the assigned rep's email", "manager": "the team manager's email",
               "<address>": "a fixed address"},
-}
-LADDER_STEPS = {
-    "remind": "remind the rep (same channels as the assignment, rep targets only)",
-    "reroute": "route the lead again, excluding every rep who already had it",
-    "escalate": "tell the manager / team channel (`escalate_to`)",
 }
 _SLACK_CHANNEL = re.compile(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{6,})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -60,7 +56,8 @@ def _targets_list(v):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Enum fields hold their plain values: the model dumps to YAML/JSON unchanged.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
 
 
 class Away(_Model):
@@ -162,8 +159,8 @@ class Sla(_Model):
     """First touch within `minutes` of the assignment; on breach walk `ladder`, one step every
     `every` minutes (default: `minutes`)."""
     minutes: int = Field(ge=1, le=7 * 24 * 60)
-    ladder: list[Literal["remind", "reroute", "escalate"]] = Field(default_factory=lambda: ["remind"],
-                                                                  min_length=1, max_length=10)
+    ladder: list[LadderStep] = Field(default_factory=lambda: [LadderStep.REMIND.value], min_length=1,
+                                     max_length=10)
     every: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
     escalate_to: list[NotifyTarget] | None = Field(default=None, min_length=1)  # default: manager + team channel
 
@@ -195,11 +192,11 @@ class Rule(_Model):
     description: str | None = None
     enabled: bool = True
     when: Any = None                  # validated and compiled by conditions.compile_condition
-    assign: Literal["account_owner"] | None = None
+    assign: Assign | None = None
     to: list[str] | None = None
     require: list[Any] = Field(default_factory=list)
     pick: str = "round_robin"
-    on_empty: Literal["next", "wait", "fallback"] = "next"
+    on_empty: OnEmpty = OnEmpty.NEXT.value
     notify: list[NotifyTarget] | None = None   # default: the config's `notify`, else the connector's default
     sla: Sla | None = None            # default: the config's `sla`
 

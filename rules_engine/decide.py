@@ -7,9 +7,10 @@ from typing import Iterable, Iterator, Mapping, Sequence
 from .config import crm_keys
 from .decision import (ACCOUNT, EMPTY, FALLBACK, MATCH, NO_MATCH, PICK, REQUIREMENT, SKIP, WAIT,
                        Decision, Status)
-from .eligibility import CRep, Ctx, Skip, available_at, base_reason, hard_reason
+from .choices import TEMPORARY_SKIPS, OnEmpty
+from .eligibility import CRep, Ctx, available_at, base_reason, hard_reason
 from .lead import Lead
-from .pickers import RoundRobin
+from .pickers import Pick, RoundRobin
 from .state import RepDelta, StateChanges
 from .text import domain_matches
 
@@ -54,12 +55,11 @@ def decide(lead: Lead | dict, config, state, now: datetime, *, exclude: frozense
         if got is _NO_ACCOUNT:
             continue  # no account matched: the rule yields nothing, whatever on_empty says
         if got is not None:
-            rep, rotation, credits = got
-            return _assigned(rep, rule.name, ctx, rotation, credits)
+            return _assigned(got, rule.name, ctx)
         trace.append((EMPTY, rule.name, rule.on_empty))
-        if rule.on_empty == "wait":
+        if rule.on_empty == OnEmpty.WAIT:
             return _not_assigned(ctx, temporary, rule.name, force_wait=True)
-        if rule.on_empty == "fallback":
+        if rule.on_empty == OnEmpty.FALLBACK:
             break
     return _fallback(cc, ctx, temporary)
 
@@ -77,7 +77,7 @@ def _checker(rule_name: str, prepared: list, ctx: Ctx, temporary: list):
         if r is None:
             return True
         trace.append((SKIP, rule_name, rep.id, r))
-        if r[0] in Skip.TEMPORARY:
+        if r[0] in TEMPORARY_SKIPS:
             temporary.append((rep, r[0]))
         return False
     return eligible
@@ -100,11 +100,9 @@ def _pick(rule, cc, ctx: Ctx, temporary: list):
         return None
     eligible = _checker(rule.name, prepared, ctx, temporary)
     got = rule.picker.pick(rule.name, rule.candidates, rule.cand_index, ctx, eligible)
-    if got is None:
-        return None
-    rep, why, rotation, credits = got
-    ctx.trace.append((PICK, rule.name, rule.picker.name, rep.id, why))
-    return rep, rotation, credits
+    if got is not None:
+        ctx.trace.append((PICK, rule.name, rule.picker.name, got.rep.id, got.why))
+    return got
 
 
 def _account_owner(rule, cc, ctx: Ctx, accounts, temporary: list):
@@ -130,8 +128,9 @@ def _account_owner(rule, cc, ctx: Ctx, accounts, temporary: list):
     prepared = _prepare(rule, cc, ctx)
     if prepared is None or not _checker(rule.name, prepared, ctx, temporary)(rep):
         return None
-    ctx.trace.append((PICK, rule.name, "account_owner", rep.id, f"account_owner: {rep.id} owns {domain}"))
-    return rep, None, None
+    why = f"account_owner: {rep.id} owns {domain}"
+    ctx.trace.append((PICK, rule.name, "account_owner", rep.id, why))
+    return Pick(rep, why)
 
 
 def _fallback(cc, ctx: Ctx, temporary: list) -> Decision:
@@ -143,16 +142,16 @@ def _fallback(cc, ctx: Ctx, temporary: list) -> Decision:
             return r is None
         got = _ROUND_ROBIN.pick(FALLBACK_KEY, cc.fallback, cc.fallback_index, ctx, eligible)
         if got is not None:
-            rep, _why, rotation, _ = got
-            ctx.trace.append((FALLBACK, rep.id, f"fallback: {rep.id} takes the lead"))
-            return _assigned(rep, None, ctx, rotation if len(cc.fallback) > 1 else None, None)
+            ctx.trace.append((FALLBACK, got.rep.id, f"fallback: {got.rep.id} takes the lead"))
+            return _assigned(got if len(cc.fallback) > 1 else Pick(got.rep, got.why), None, ctx)
         ctx.trace.append((FALLBACK, None, "fallback: nobody available"))
     return _not_assigned(ctx, temporary, None, force_wait=False)
 
 
-def _assigned(rep: CRep, rule: str | None, ctx: Ctx, rotation, credits) -> Decision:
+def _assigned(pick: Pick, rule: str | None, ctx: Ctx) -> Decision:
+    rep = pick.rep
     delta = RepDelta(open=1, last_assigned=ctx.epoch, counts=ctx.keys(rep))
-    changes = StateChanges(rotation=rotation or {}, credits=credits or {}, reps={rep.id: delta})
+    changes = StateChanges(rotation=pick.rotation or {}, credits=pick.credits or {}, reps={rep.id: delta})
     crm_id = next((rep.crm[key] for key in ctx.crm if key in rep.crm), None) if ctx.crm else None
     return Decision(rep.id, rule, Status.ASSIGNED, changes, ctx.trace, ctx.lead, crm_owner_id=crm_id)
 

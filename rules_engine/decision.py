@@ -74,7 +74,7 @@ def render(entry: tuple, lead) -> dict[str, Any]:
                 "text": f"rule {rule.name}: no match ({explain(rule.node, lead)})"}
     if kind == SKIP:
         _, rule, rep, (code, text) = entry
-        return {"step": "candidate", "rule": rule, "rep": rep, "result": "skipped", "reason": code, "text": text}
+        return {"step": "candidate", "rule": rule, "rep": rep, "result": "skipped", "reason": str(code), "text": text}
     if kind == PICK:
         _, rule, picker, rep, text = entry
         return {"step": "pick", "rule": rule, "picker": picker, "rep": rep, "text": text}

@@ -9,34 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from .choices import HARD_SKIPS, Skip
 from .errors import ConfigIssue
 from .hours import DAYS, Week, in_hours, local_bucket_keys, local_facts, next_hour, next_midnight, next_opening, next_week
 from .state import RepState
 from .text import slugify
 
-
-class Skip:
-    """Reason codes. TEMPORARY ones may clear with time or an admin action (lead waits);
-    the others make the rep unable to take this lead at all."""
-    EXCLUDED = "excluded"
-    INACTIVE = "inactive"
-    PAUSED = "paused"
-    NO_CRM_OWNER = "no_crm_owner"
-    AWAY = "away"
-    OUTSIDE_HOURS = "outside_hours"
-    MAX_OPEN = "max_open"
-    HOURLY_CAP = "hourly_cap"
-    DAILY_CAP = "daily_cap"
-    WEEKLY_CAP = "weekly_cap"
-    TERRITORY = "territory"
-    SKILLS = "skills"
-    NOT_A_REP = "not_a_rep"
-
-    TEMPORARY = frozenset({PAUSED, AWAY, OUTSIDE_HOURS, MAX_OPEN, HOURLY_CAP, DAILY_CAP, WEEKLY_CAP})
-    HARD = frozenset({EXCLUDED, INACTIVE, PAUSED, NO_CRM_OWNER})  # what the fallback still honours
-
-
 _EMPTY = RepState()
+# A rep's caps on new assignments, in the order of the bucket keys (see hours.bucket_keys).
+CAPS = (("hourly_cap", Skip.HOURLY_CAP, "hourly"), ("daily_cap", Skip.DAILY_CAP, "daily"),
+        ("weekly_cap", Skip.WEEKLY_CAP, "weekly"))
 
 
 class CRep:
@@ -60,10 +42,9 @@ class CRep:
         self.max_open = model.max_open
         self.max_open_reason = (Skip.MAX_OPEN, f"{rid}: {model.max_open} open leads (max_open reached)")
         self.caps = tuple((i, cap, (code, f"{rid}: {label} cap {cap} reached"))
-                          for i, (cap, code, label) in enumerate((
-                              (model.hourly_cap, Skip.HOURLY_CAP, "hourly"),
-                              (model.daily_cap, Skip.DAILY_CAP, "daily"),
-                              (model.weekly_cap, Skip.WEEKLY_CAP, "weekly"))) if cap is not None)
+                          for i, (cap, code, label) in enumerate((getattr(model, key), code, label)
+                                                                 for key, code, label in CAPS)
+                          if cap is not None)
         self.limited = self.max_open is not None or bool(self.caps)
 
 
@@ -128,7 +109,7 @@ def base_reason(rep: CRep, ctx: Ctx):
 
 def hard_reason(rep: CRep, ctx: Ctx):
     r = base_reason(rep, ctx)
-    return r if r is None or r[0] in Skip.HARD else None
+    return r if r is None or r[0] in HARD_SKIPS else None
 
 
 def available_at(rep: CRep, code: str, now: datetime) -> datetime | None:

@@ -1,12 +1,18 @@
 """Pickers choose one rep among a rule's candidates (registry: name -> picker).
 
-Each picker gets the rule's candidates in team order and an ``eligible(rep)`` callback that
-records skipped reps in the trace. It returns ``(rep, reason, rotation, credits)`` or None.
+A picker follows the ``Picker`` protocol: it gets the rule's state key, the candidates in team
+order with their positions, the decision context and an ``eligible(rep)`` callback (which
+records skipped reps in the trace), and returns a ``Pick`` or None when nobody is eligible.
+It never mutates state: what it wants remembered goes in the Pick (rotation pointer, credits),
+and ``decide`` returns that as the decision's state changes. A new picker is a class with
+``name``, ``description`` and ``pick`` added to ``PICKERS``; the config's ``pick:`` and the
+vocabulary read the registry.
 """
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from typing import Callable, Mapping, Protocol, Sequence
 
 from .eligibility import CRep, Ctx
 from .state import RepState
@@ -17,11 +23,28 @@ _EMPTY = RepState()
 PRIOR_OUTCOMES = 10
 
 
+@dataclass(frozen=True, slots=True)
+class Pick:
+    rep: CRep
+    why: str                                           # the trace's sentence for the pick
+    rotation: Mapping[str, str] | None = None          # state key -> rep id to remember
+    credits: Mapping[str, Mapping[str, int]] | None = None  # state key -> rep id -> credit
+
+
+class Picker(Protocol):
+    name: str
+    description: str   # the settings page's label
+
+    def pick(self, key: str, cands: Sequence[CRep], index: Mapping[str, int], ctx: Ctx,
+             eligible: Callable[[CRep], bool]) -> Pick | None: ...
+
+
 class RoundRobin:
     name = "round_robin"
     description = "the next eligible rep after the last one this rule assigned, wrapping"
 
-    def pick(self, key: str, cands: Sequence[CRep], index: dict, ctx: Ctx, eligible: Callable):
+    def pick(self, key: str, cands: Sequence[CRep], index: Mapping[str, int], ctx: Ctx,
+             eligible: Callable[[CRep], bool]) -> Pick | None:
         # Lazy: only reps up to the first eligible one are checked (and appear in the trace).
         last = ctx.state.rotation(key)
         start = index.get(last, -1) + 1 if last is not None else 0
@@ -30,7 +53,7 @@ class RoundRobin:
             rep = cands[(start + k) % n]
             if eligible(rep):
                 why = f"round_robin: {rep.id} is next" + (f" after {last}" if last else "")
-                return rep, why, {key: rep.id}, None
+                return Pick(rep, why, rotation={key: rep.id})
         return None
 
 
@@ -57,7 +80,7 @@ class Weighted:
                 best, best_credit = rep, c
         new[best.id] -= total
         why = f"weighted: {best.id} has the highest credit ({best_credit}, weight {best.weight})"
-        return best, why, None, {key: new}
+        return Pick(best, why, credits={key: new})
 
 
 def _load_key(rep: CRep, state) -> tuple:
@@ -75,7 +98,7 @@ class LeastLoaded:
             return None
         best = min(pool, key=lambda r: _load_key(r, ctx.state))
         rs = ctx.state.rep(best.id) or _EMPTY
-        return best, f"least_loaded: {best.id} has the fewest open leads ({rs.open})", None, None
+        return Pick(best, f"least_loaded: {best.id} has the fewest open leads ({rs.open})")
 
 
 class TopPerformer:
@@ -98,7 +121,7 @@ class TopPerformer:
         best, bs = min(stats, key=lambda p: (-rate(p[1]), *_load_key(p[0], ctx.state)))
         why = (f"top_performer: {best.id} has the best smoothed conversion rate "
                f"({rate(bs):.0%}, {bs.converted}/{bs.outcomes} won)")
-        return best, why, None, None
+        return Pick(best, why)
 
 
 class Random:
@@ -113,7 +136,7 @@ class Random:
         ident = lead.id or f"{lead.email}|{lead.created_at}"
         digest = hashlib.blake2b(f"{ctx.memo.get('seed', 0)}|{key}|{ident}".encode(), digest_size=8).digest()
         rep = pool[int.from_bytes(digest, "big") % len(pool)]
-        return rep, f"random: {rep.id} drawn among {len(pool)} eligible reps", None, None
+        return Pick(rep, f"random: {rep.id} drawn among {len(pool)} eligible reps")
 
 
-PICKERS: dict[str, object] = {p.name: p for p in (RoundRobin(), Weighted(), LeastLoaded(), TopPerformer(), Random())}
+PICKERS: dict[str, Picker] = {p.name: p for p in (RoundRobin(), Weighted(), LeastLoaded(), TopPerformer(), Random())}

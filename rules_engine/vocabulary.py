@@ -1,27 +1,31 @@
-"""The engine's vocabulary, exported for the settings page's rule editor (business-rules'
-``export_rule_data`` idea): fields, operators, pickers, requirements, on_empty choices."""
+"""The engine's vocabulary, exported for the settings page's rule editor and the API (business-rules'
+``export_rule_data`` idea). Every list is generated from the declaration the engine itself runs
+on (the enums in choices.py, the operator, picker and requirement registries, the lead's fields,
+the rep model), never copied beside it."""
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
+from .choices import Assign, LadderStep, OnEmpty, Skip
 from .conditions import MAX_PATTERN, OPERATORS
-from .config import CRM_KINDS, LADDER_STEPS, NOTIFY_TARGETS
-from .eligibility import REQUIREMENTS, Skip
+from .config import CRM_KINDS, NOTIFY_TARGETS
+from .decision import Status
+from .eligibility import CAPS, REQUIREMENTS
 from .hours import DAYS
-from .lead import FIELD_TYPES, RAW_PREFIX
+from .lead import FIELD_TYPES, RAW_PREFIX, VIRTUAL_FIELDS
 from .pickers import PICKERS
 
-ON_EMPTY = {
-    "next": "try the next rule (default)",
-    "wait": "keep the lead pending with the reason; retried when a candidate becomes available",
-    "fallback": "skip the remaining rules and go to the config's fallback",
-}
+
+def labelled(choices: type[Enum]) -> list[dict[str, str]]:
+    """[{name, label}] for a Choice enum, in declaration order."""
+    return [{"name": c.value, "label": c.label} for c in choices]
 
 
 def describe_vocabulary() -> dict[str, Any]:
     return {
         "version": 1,
-        "fields": [{"name": n, "type": t, **({"derived": True} if n == "domain" else {})}
+        "fields": [{"name": n, "type": t, **({"derived": True} if n in VIRTUAL_FIELDS else {})}
                    for n, t in FIELD_TYPES.items()]
                   + [{"name": f"{RAW_PREFIX}<Name>", "type": "any", "pattern": r"^raw\..+$",
                       "description": "any CRM field by its API name"}],
@@ -33,19 +37,18 @@ def describe_vocabulary() -> dict[str, Any]:
         "groups": [{"name": "all", "arity": "list"}, {"name": "any", "arity": "list"},
                    {"name": "not", "arity": "one"}],
         "pickers": [{"name": p.name, "label": p.description} for p in PICKERS.values()],
-        "assign": [{"name": "account_owner",
-                    "label": "the owner of the account matching the lead's email/website domain"}],
+        "assign": labelled(Assign),
         "requirements": [{"name": r.name, "label": r.description, "takes": r.takes}
                          for r in REQUIREMENTS.values()],
-        "on_empty": [{"name": k, "label": v} for k, v in ON_EMPTY.items()],
+        "on_empty": labelled(OnEmpty),
         "targets": [{"pattern": "team:<id>"}, {"pattern": "rep:<id>"}],
         "fallback": [{"pattern": "team:<id>"}, {"pattern": "rep:<id>"}, {"pattern": "none"}],
-        "statuses": ["assigned", "waiting", "unroutable"],
-        "skip_reasons": sorted(v for k, v in vars(Skip).items() if k.isupper() and isinstance(v, str)),
+        "statuses": [s.value for s in Status],
+        "skip_reasons": sorted(s.value for s in Skip),
         "crms": list(CRM_KINDS),
         "days": list(DAYS),
-        "rep_limits": ["max_open", "hourly_cap", "daily_cap", "weekly_cap"],
+        "rep_limits": ["max_open", *(key for key, _code, _label in CAPS)],
         "notify_targets": [{"pattern": f"{channel}:{target}", "label": label}
                            for channel, targets in NOTIFY_TARGETS.items() for target, label in targets.items()],
-        "sla_ladder": [{"name": k, "label": v} for k, v in LADDER_STEPS.items()],
+        "sla_ladder": labelled(LadderStep),
     }

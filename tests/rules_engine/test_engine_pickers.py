@@ -5,7 +5,8 @@ from collections import Counter
 
 from engine_helpers import config, rep, route, run_many, team_config, utc
 
-from rules_engine import InMemoryState, Lead, decide, load_config
+from rules_engine import InMemoryState, Lead, decide, describe_vocabulary, load_config
+from rules_engine.pickers import PICKERS, Pick
 
 
 def test_round_robin_wraps_and_skips_ineligible_reps():
@@ -114,3 +115,28 @@ def test_random_is_seeded_and_reproducible():
     assert len(set(picks)) == 6
     other = load_config(team_config(*[f"r{i}" for i in range(6)], pick="random", seed=43))
     assert picks != [route(other, {"id": f"L{i}"}).owner for i in range(60)]
+
+
+class LastListed:
+    """A picker written against the Picker protocol: the last eligible rep in list order."""
+    name = "last_listed"
+    description = "the last eligible rep in list order"
+
+    def pick(self, key, cands, index, ctx, eligible):
+        pool = [r for r in cands if eligible(r)]
+        return Pick(pool[-1], f"last_listed: {pool[-1].id}", rotation={key: pool[-1].id}) if pool else None
+
+
+def test_a_picker_added_to_the_registry_is_validated_offered_and_used(monkeypatch):
+    monkeypatch.setitem(PICKERS, "last_listed", LastListed())
+    d = route(team_config("a", "b", rep("c", paused=True), pick="last_listed"))
+    assert d.owner == "b"
+    assert d.state_changes.rotation == {"r": "b"}
+    assert d.explain()[-2:] == ["c: paused", "last_listed: b"]
+    assert {"name": "last_listed", "label": "the last eligible rep in list order"} in describe_vocabulary()["pickers"]
+
+
+def test_a_skip_reason_in_the_trace_is_a_plain_string():
+    d = route(team_config(rep("a", paused=True), "b"))
+    skipped = next(step for step in d.trace if step["step"] == "candidate")
+    assert skipped["reason"] == "paused" and type(skipped["reason"]) is str

@@ -8,6 +8,7 @@ from engine_helpers import team_config, utc
 
 from rules_engine import (InMemoryState, Lead, StateChanges, decide, describe_vocabulary, load_config,
                           normalize_country, normalize_state)
+from rules_engine.choices import LadderStep
 from rules_engine.conditions import OPERATORS
 from rules_engine.pickers import PICKERS
 
@@ -52,6 +53,10 @@ def test_the_vocabulary_lists_every_operator_picker_and_requirement():
     between = next(o for o in vocab["operators"] if o["name"] == "between")
     assert between["arity"] == "range" and "number" in between["value_types"]
     assert {"name": "employees", "type": "number"} in vocab["fields"]
+    assert vocab["statuses"][:3] == ["assigned", "waiting", "unroutable"]
+    assert {"away", "outside_hours", "daily_cap", "territory"} <= set(vocab["skip_reasons"])
+    assert vocab["rep_limits"] == ["max_open", "hourly_cap", "daily_cap", "weekly_cap"]
+    assert {"name": "remind", "label": LadderStep.REMIND.label} in vocab["sla_ladder"]
 
 
 def test_countries_and_states_are_normalized_with_pycountry():
