@@ -1,6 +1,8 @@
-"""What both adapters do around an owner write: check the current owner immediately before
-every write attempt (retries included), and turn a request that failed as a whole into one
-result per lead.
+"""The owner write every adapter does (``OwnerWriter``): refuse what cannot be written, write in
+the CRM's batches, check the current owners immediately before every write attempt (retries
+included), and turn the CRM's answer, partial failures and all, into one result per lead. Each
+CRM supplies only its hooks: how to read the owners now, how to write one batch and read its
+answer, which ids and owners it can take, and its rate-limit slots.
 
 A write attempt is *one* owner read and *one* write, back to back, with no wait and no resend in
 between; when the write fails and may be retried, the retry policy waits and the next attempt
@@ -9,11 +11,12 @@ allowed it, and a person who takes a lead while we back off always wins.
 """
 from __future__ import annotations
 
+import abc
 import time
 from collections import deque
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
-from adapters.base import ANY_OWNER, AssignmentRequest, AssignOutcome, AssignResult
+from adapters.base import ANY_OWNER, AssignmentRequest, AssignOutcome, AssignResult, chunked
 from adapters.errors import AuthError, CrmError, PermissionDenied, RateLimited
 from adapters.retry import RetryPolicy
 
@@ -94,3 +97,66 @@ def checked_write(policy: RetryPolicy, todo: Todo, results: dict[int, AssignResu
     except CrmError as exc:
         for (index, _), result in zip(pending, failed([req for _, req in pending], exc)):
             results[index] = result
+
+
+class OwnerWriter(abc.ABC):
+    """The template: ``write(requests)`` -> one ``AssignResult`` per request, in order. Each
+    attempt of each batch is ``current_owners`` (one request) then ``write_batch`` (one request),
+    back to back (``checked_write``); ``recheck=False`` leaves the check out."""
+
+    batch: ClassVar[int] = 100
+
+    def __init__(self, policy: RetryPolicy, *, recheck: bool, windows: WriteWindows) -> None:
+        self.policy, self.recheck, self.windows = policy, recheck, windows
+
+    # -- each CRM's hooks ----------------------------------------------------------------------
+    def refuse(self, req: AssignmentRequest) -> AssignResult | None:
+        """A result for a request that cannot be written at all (a malformed id or owner)."""
+        return None
+
+    @abc.abstractmethod
+    def current_owners(self, ids: list[str]) -> Mapping[str, str | None]:
+        """One request, no retry of its own: lead id -> its owner now (absent: gone)."""
+
+    @abc.abstractmethod
+    def write_batch(self, todo: Todo, results: dict[int, AssignResult], **options: Any) -> None:
+        """One request, no retry of its own: fills ``results`` from the CRM's answer (each
+        lead's own outcome); raises ``CrmError`` when the request failed as a whole."""
+
+    def reserve(self, calls: int) -> None:
+        """Take ``calls`` rate-limit slots at once (a check and its write: 2)."""
+
+    def after(self, reqs: Sequence[AssignmentRequest], results: Sequence[AssignResult]) -> None:
+        """Once every batch is written (HubSpot's lead contacts)."""
+
+    # -- the template ----------------------------------------------------------------------------
+    def write(self, reqs: Sequence[AssignmentRequest]) -> list[AssignResult]:
+        results: dict[int, AssignResult] = {}
+        todo: Todo = []
+        for index, req in enumerate(reqs):
+            refused = self.refuse(req)
+            if refused is not None:
+                results[index] = refused
+            else:
+                todo.append((index, req))
+        for chunk in chunked(todo, self.batch):
+            self.write_chunk(list(chunk), results)
+        answer = [results[i] for i in range(len(reqs))]
+        self.after(reqs, answer)
+        return answer
+
+    def write_chunk(self, chunk: Todo, results: dict[int, AssignResult]) -> None:
+        self.checked(chunk, results)
+
+    def checked(self, chunk: Todo, results: dict[int, AssignResult], **options: Any) -> None:
+        def check(ids: list[str]) -> Mapping[str, str | None]:
+            self.reserve(2)   # the check and its write go out back to back
+            return self.current_owners(ids)
+
+        def write(todo: Todo) -> None:
+            if not self.recheck:
+                self.reserve(1)
+            self.write_batch(todo, results, **options)
+
+        checked_write(self.policy, chunk, results, check=check if self.recheck else None, write=write,
+                      windows=self.windows)

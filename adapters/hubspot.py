@@ -10,14 +10,16 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from hubspot.crm.objects import (BatchReadInputSimplePublicObjectId, Filter, FilterGroup,
                                  PublicObjectSearchRequest, SimplePublicObjectId)
 
-from adapters import hubspot_events, hubspot_leads, hubspot_signature
+import adapters.hubspot_events as hubspot_events
+import adapters.hubspot_leads as hubspot_leads
+import adapters.hubspot_signature as hubspot_signature
 from adapters.assigning import WriteWindows
 from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAdapter,
                            CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
                            WebhookKind, WebhookReply, chunked, unique)
 from adapters.cursor import SinceCursor
 from adapters.hubspot_http import HubSpotConnection
-from adapters.hubspot_write import write_owners
+from adapters.hubspot_write import HubSpotOwnerWriter, record_id_problem
 from adapters.mapping import HUBSPOT_CONTACT, HUBSPOT_LEAD, FieldMap
 from adapters.retry import RetryPolicy
 from rules_engine.lead import parse_datetime
@@ -67,7 +69,7 @@ class HubSpotAdapter(CrmAdapter):
         self.fields = FieldMap.build("hubspot", DEFAULT_MAPS[self.object_type],
                                      s.get("field_overrides"), s.get("extra_fields") or ())
         # Leads: each lead's primary contact is read too (hubspot_leads), and optionally owned too.
-        self.contact_fields = hubspot_leads.contact_fields(s.get("extra_fields") or ())
+        self.leads = hubspot_leads.LeadContacts(self.conn, hubspot_leads.contact_fields(s.get("extra_fields") or ()))
         self.sync_contact_owner = bool(s.get("sync_contact_owner")) and self.object_type == "leads"
         self.app_secret: str | None = secrets.get("app_secret")
         self.portal_id: str | None = s.get("portal_id")  # for record links
@@ -77,6 +79,9 @@ class HubSpotAdapter(CrmAdapter):
         self.converted_stages = set(s.get("converted_stages") or ["opportunity", "customer"])
         self.recheck_before_write = bool(s.get("recheck_before_write", True))
         self.write_windows = WriteWindows()   # check-to-write seconds, per write (README)
+        self.writer = HubSpotOwnerWriter(self.conn, self.object_type, recheck=self.recheck_before_write,
+                                         windows=self.write_windows,
+                                         then=self.leads.sync_owners if self.sync_contact_owner else None)
         self.now = now
         self.api = self.conn.client.crm
 
@@ -89,7 +94,7 @@ class HubSpotAdapter(CrmAdapter):
         if self.object_type != "leads":
             return [self._record(obj) for obj in objs]
         return [self._record(obj, values, hubspot_leads.fallback())
-                for obj, values in hubspot_leads.with_contacts(self, objs)]
+                for obj, values in self.leads.with_contacts(objs)]
 
     def _record(self, obj: Any, values: Mapping[str, Any] | None = None,
                 fallback: Mapping[str, str] | None = None) -> LeadRecord:
@@ -141,16 +146,14 @@ class HubSpotAdapter(CrmAdapter):
         return UnassignedPage(self._records(found), cursor.encode(), more)
 
     def record_url(self, record_id: str) -> str | None:
+        """``https://app.hubspot.com/contacts/{portal}/record/{objectTypeId}/{id}`` (the record
+        page's URL for every object type), when the connection knows its portal id."""
         if not self.portal_id:
             return None
-        type_id = {"contacts": "0-1", "leads": "0-136"}[self.object_type]
-        return f"https://app.hubspot.com/contacts/{self.portal_id}/record/{type_id}/{record_id}"
+        return f"https://app.hubspot.com/contacts/{self.portal_id}/record/{OBJECT_TYPE_IDS[self.object_type]}/{record_id}"
 
     def lead_id_problem(self, lead_id: str) -> str | None:
-        value = str(lead_id)
-        if not (value.isascii() and value.isdigit() and len(value) <= 20):
-            return f"not a HubSpot record id: {value[:40]!r}"
-        return None
+        return record_id_problem(lead_id)
 
     def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]:
         wanted = [i for i in unique(ids) if not self.lead_id_problem(i)]   # others: absent
@@ -259,7 +262,7 @@ class HubSpotAdapter(CrmAdapter):
 
     # -- writes ----------------------------------------------------------------------------
     def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]:
-        return write_owners(self, list(assignments))
+        return self.writer.write(assignments)
 
     # -- webhooks --------------------------------------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], method: str, url: str,

@@ -21,6 +21,16 @@ SALESFORCE_LEAD = {
     "industry": "Industry", "employees": "NumberOfEmployees", "annual_revenue": "AnnualRevenue",
     "source": "LeadSource", "status": "Status", "created_at": "CreatedDate",
 }
+# A Contact has no company fields of its own: they are its Account's (Contact.Account, a lookup);
+# and no Status (map ``status`` to a field of your own to use ``closed_statuses``).
+SALESFORCE_CONTACT = {
+    "id": "Id", "email": "Email", "first_name": "FirstName", "last_name": "LastName", "title": "Title",
+    "phone": "Phone", "country": "MailingCountry", "state": "MailingState",
+    "postal_code": "MailingPostalCode", "city": "MailingCity", "source": "LeadSource",
+    "created_at": "CreatedDate", "company": "Account.Name", "website": "Account.Website",
+    "industry": "Account.Industry", "employees": "Account.NumberOfEmployees",
+    "annual_revenue": "Account.AnnualRevenue",
+}
 HUBSPOT_CONTACT = {
     "id": "hs_object_id", "email": "email", "company": "company", "website": "website",
     "first_name": "firstname", "last_name": "lastname", "title": "jobtitle", "phone": "phone",

@@ -1,5 +1,7 @@
-"""Salesforce adapter (simple-salesforce). Reads go out as SOQL in batches of 200 ids, writes
-as sObject Collections; every request passes through ``SalesforceConnection.call``."""
+"""Salesforce adapter (simple-salesforce) for Leads or Contacts (``object``; what differs between
+them: adapters/salesforce_objects.py). Reads go out as SOQL in batches of 200 ids, writes as sObject
+Collections; every request passes through the connection's one request path
+(``SalesforceConnection``, adapters/connection.py)."""
 from __future__ import annotations
 
 import time
@@ -7,27 +9,26 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from adapters import salesforce_soql as soql
+import adapters.salesforce_soql as soql
 from adapters.assigning import WriteWindows
 from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAdapter,
                            CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
                            WebhookKind, WebhookReply, chunked, unique)
 from adapters.cursor import SinceCursor
 from adapters.errors import InvalidData, WebhookRejected
-from adapters.mapping import SALESFORCE_LEAD, FieldMap, flatten
+from adapters.mapping import FieldMap, flatten
 from adapters.retry import RetryPolicy
 from adapters.salesforce_auth import AuthStyle, OAuthConfig
 from adapters.salesforce_http import SalesforceConnection, make_session
 from adapters.salesforce_dates import parse_sf_datetime
+from adapters.salesforce_objects import OBJECTS
 from adapters.salesforce_outbound import ACK, parse as parse_outbound, same_org
-from adapters.salesforce_write import write_owners
+from adapters.salesforce_write import SalesforceOwnerWriter
 from rules_engine.lead import parse_datetime
 from rules_engine.text import website_domain
 
 BATCH = 200                               # ids per SOQL IN (...) and records per collection
-READ_FIELDS = ("Id", "OwnerId", "IsConverted", "LastModifiedDate", "SystemModstamp", "CreatedDate")
-OUTCOME_FIELDS = ["Id", "Status", "IsConverted", "ConvertedDate", "OwnerId", "SystemModstamp",
-                  "LastActivityDate"]
+OUTCOME_FIELDS = ("Id", "OwnerId", "SystemModstamp", "LastActivityDate")
 
 
 def _utcnow() -> datetime:
@@ -58,10 +59,12 @@ class SalesforceAdapter(CrmAdapter):
             oauth, api_version=str(s.get("api_version", "59.0")),
             session=make_session(s.get("ca_bundle"), float(s.get("timeout", 30.0))),
             retry=retry, rate_limit_wait=float(s.get("rate_limit_wait", 5.0)))
-        self.fields = FieldMap.build("salesforce", SALESFORCE_LEAD, s.get("field_overrides"),
+        self.object = OBJECTS[s.get("object", "Lead")]
+        self.fields = FieldMap.build("salesforce", self.object.fields, s.get("field_overrides"),
                                      s.get("extra_fields") or ())
         self.org_id: str | None = s.get("org_id")
-        self.intake_queues: list[str] = list(s.get("intake_queues") or [])
+        self.intake_queues: list[str] = list(s.get("intake_queues") or [])   # Leads
+        self.intake_owners: list[str] = list(s.get("intake_owners") or [])   # Contacts
         self.cursor_field = {"createddate": "CreatedDate", "systemmodstamp": "SystemModstamp"}[
             str(s.get("cursor_field", "SystemModstamp")).lower()]
         self.page_size = int(s.get("page_size", 2000))
@@ -71,40 +74,68 @@ class SalesforceAdapter(CrmAdapter):
         self.duplicate_objects: list[str] = list(s.get("duplicate_objects") or ["Lead", "Contact"])
         self.recheck_before_write = bool(s.get("recheck_before_write", True))
         self.write_windows = WriteWindows()   # check-to-write seconds, per write (README)
+        self.writer = SalesforceOwnerWriter(self.conn, self.object, recheck=self.recheck_before_write,
+                                            windows=self.write_windows)
         self.now = now
-        self._queue_ids: list[str] | None = None
+        self._intake_ids: list[str] | None = None
 
     # -- helpers ---------------------------------------------------------------------------
     def _rows(self, query: str) -> list[dict]:
         return list(self.conn.query(query, self.query_batch_size))
 
-    def _lead_fields(self) -> list[str]:
-        return self.fields.crm_fields(*READ_FIELDS)
+    def _fields(self) -> list[str]:
+        return self.fields.crm_fields(*self.object.read_fields())
 
     def _record(self, row: Mapping[str, Any]) -> LeadRecord:
         owner = row.get("OwnerId")
-        return LeadRecord(self.fields.to_lead(flatten(row), row["Id"]), owner, soql.is_user(owner),
-                          parse_sf_datetime(row.get("LastModifiedDate")), bool(row.get("IsConverted")))
+        converted = bool(row.get(self.object.converted_field)) if self.object.converted_field else False
+        return LeadRecord(self.fields.to_lead(flatten(row), row["Id"]), owner, self._owned_by_a_person(owner),
+                          parse_sf_datetime(row.get("LastModifiedDate")), converted)
 
-    def queue_ids(self) -> list[str]:
-        """Configured intake queues as 00G ids (names / developer names looked up once)."""
-        if self._queue_ids is None:
-            ids = [q for q in self.intake_queues if soql.is_queue(q)]
-            names = [q for q in self.intake_queues if not soql.is_queue(q)]
-            if names:
-                found = self._rows(soql.queues_by_name(names))
-                if not found:
-                    raise InvalidData(f"no Salesforce queue named {names}")
-                ids += [r["Id"] for r in found]
-            self._queue_ids = ids
-        return self._queue_ids
+    def _owned_by_a_person(self, owner: str | None) -> bool:
+        """A user owns it: for a Lead any user (not a queue); for a Contact a user other than
+        the intake owners (whose contacts are the ones to route)."""
+        if not soql.is_user(owner):
+            return False
+        return self.object.queues_own or owner[:15] not in {i[:15] for i in self.intake_ids()}
+
+    def intake_ids(self) -> list[str]:
+        """Who holds the records to route: for Leads the intake queues as 00G ids (none: any
+        queue); for Contacts the intake owners as 005 ids (none given: the integration user).
+        Names are looked up once."""
+        if self._intake_ids is None:
+            self._intake_ids = self._queue_ids() if self.object.queues_own else self._owner_ids()
+        return self._intake_ids
+
+    def _queue_ids(self) -> list[str]:
+        ids = [q for q in self.intake_queues if soql.is_queue(q)]
+        names = [q for q in self.intake_queues if not soql.is_queue(q)]
+        if names:
+            found = self._rows(soql.queues_by_name(names))
+            if not found:
+                raise InvalidData(f"no Salesforce queue named {names}")
+            ids += [r["Id"] for r in found]
+        return ids
+
+    def _owner_ids(self) -> list[str]:
+        if not self.intake_owners:
+            return [self.conn.user_id()]
+        ids = [o for o in self.intake_owners if soql.is_user(o)]
+        names = [o for o in self.intake_owners if not soql.is_user(o)]
+        if names:
+            found = {r["Username"].lower(): r["Id"] for r in self._rows(soql.users_by_username(names))}
+            unknown = [n for n in names if n.lower() not in found]
+            if unknown:
+                raise InvalidData(f"no Salesforce user with the username {unknown}")
+            ids += list(found.values())
+        return ids
 
     # -- reads -----------------------------------------------------------------------------
     def find_unassigned(self, since_cursor: str | None = None) -> UnassignedPage:
         cursor = SinceCursor.decode(since_cursor)
-        query = soql.unassigned(self._lead_fields(), queue_ids=self.queue_ids(),
-                                cursor_field=self.cursor_field, since=cursor.ts,
-                                exclude_ids=sorted(cursor.seen), limit=self.page_size + 1)
+        query = soql.unassigned(self.object.name, self._fields(), owner_ids=self.intake_ids(),
+                                converted_field=self.object.converted_field, cursor_field=self.cursor_field,
+                                since=cursor.ts, exclude_ids=sorted(cursor.seen), limit=self.page_size + 1)
         rows = self._rows(query)
         has_more = len(rows) > self.page_size
         rows = rows[:self.page_size]
@@ -114,18 +145,17 @@ class SalesforceAdapter(CrmAdapter):
         return UnassignedPage([self._record(r) for r in rows], cursor.encode(), has_more)
 
     def record_url(self, record_id: str) -> str | None:
-        # `/{id}` opens any record on the org's own host; before the first login, the login host
-        # (it redirects there after sign-in).
-        sf = self.conn._sf
-        base = f"https://{sf.sf_instance}" if sf is not None else self.conn.oauth.login_url.rstrip("/")
-        return f"{base}/{record_id}"
+        """``{instance_url}/lightning/r/{Object}/{Id}/view`` on the org's own host, the one its
+        login named (None before the first login: the login host is not the org's)."""
+        base = self.conn.instance_url
+        return f"{base}/lightning/r/{self.object.name}/{record_id}/view" if base else None
 
     def lead_id_problem(self, lead_id: str) -> str | None:
         try:
             soql.record_id(lead_id)
         except InvalidData as exc:
             return exc.message
-        return None
+        return self.object.id_problem(lead_id)
 
     def read_leads(self, ids: Sequence[str]) -> list[LeadRecord]:
         first: dict[str, str] = {}
@@ -136,7 +166,7 @@ class SalesforceAdapter(CrmAdapter):
         wanted = list(first.values())
         found: dict[str, LeadRecord] = {}
         for chunk in chunked(wanted, BATCH):
-            for row in self._rows(soql.leads_by_id(self._lead_fields(), list(chunk))):
+            for row in self._rows(soql.records_by_id(self.object.name, self._fields(), list(chunk))):
                 found[row["Id"]] = self._record(row)
         by_prefix = {k[:15]: v for k, v in found.items()}   # callers may hold 15-char ids
         return [r for r in (found.get(i) or by_prefix.get(i[:15]) for i in wanted) if r]
@@ -156,7 +186,10 @@ class SalesforceAdapter(CrmAdapter):
         owners = unique(owner_ids)
         load = {o: 0 for o in owners}
         for chunk in chunked(owners, BATCH):
-            for row in self._rows(soql.open_load(list(chunk), self.closed_statuses)):
+            for row in self._rows(soql.open_load(self.object.name, list(chunk),
+                                                 converted_field=self.object.converted_field,
+                                                 status_field=self.fields.fields.get("status"),
+                                                 closed_statuses=self.closed_statuses)):
                 load[row["OwnerId"]] = int(row.get("cnt") or row.get("expr0") or 0)
         return load
 
@@ -183,12 +216,15 @@ class SalesforceAdapter(CrmAdapter):
         return out
 
     def read_outcomes(self, since: datetime) -> list[Outcome]:
-        rows = self._rows(soql.outcomes(OUTCOME_FIELDS, since, 50_000))
+        status = self.fields.fields.get("status")
+        converted = ("IsConverted", "ConvertedDate") if self.object.converted_field else ()
+        fields = list(dict.fromkeys([*OUTCOME_FIELDS, *([status] if status else []), *converted]))
+        rows = self._rows(soql.outcomes(self.object.name, fields, since, 50_000))
         first: dict[str, datetime] = {}
         for chunk in chunked([r["Id"] for r in rows], BATCH):
             for row in self._rows(soql.first_activities(list(chunk))):
                 first[row["WhoId"]] = parse_sf_datetime(row.get("firstAt"))
-        return [Outcome(r["Id"], r.get("Status"), bool(r.get("IsConverted")),
+        return [Outcome(r["Id"], flatten(r).get(status) if status else None, bool(r.get("IsConverted")),
                         first.get(r["Id"]) or parse_datetime(r.get("LastActivityDate")),
                         r.get("OwnerId"), parse_sf_datetime(r.get("SystemModstamp")))
                 for r in rows]
@@ -196,21 +232,22 @@ class SalesforceAdapter(CrmAdapter):
     # -- connection checks -----------------------------------------------------------------
     def unknown_fields(self) -> list[str]:
         """Mapped fields (field map, ``extra_fields``, the fields every read asks for) that the
-        org's ``sobjects/Lead/describe`` does not list; ``Owner.Type`` checks the relationship."""
-        described = self.conn.call(lambda sf: sf.restful("sobjects/Lead/describe"))
+        org's ``sobjects/<Object>/describe`` does not list; ``Account.Name`` checks the relationship."""
+        name = self.object.name
+        described = self.conn.call(lambda sf: sf.restful(f"sobjects/{name}/describe"))
         fields = described.get("fields") or []
         known = {str(f.get("name", "")).lower() for f in fields}
         relationships = {str(f.get("relationshipName")).lower() for f in fields if f.get("relationshipName")}
-        return [f"Lead.{name} is not a field of Lead in this org" for name in self._lead_fields()
-                if (name.split(".")[0].lower() not in relationships if "." in name
-                    else name.lower() not in known)]
+        return [f"{name}.{field} is not a field of {name} in this org" for field in self._fields()
+                if (field.split(".")[0].lower() not in relationships if "." in field
+                    else field.lower() not in known)]
 
     def health(self) -> ConnectionHealth:
         return self.conn.health.snapshot()
 
     # -- writes ----------------------------------------------------------------------------
     def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]:
-        return write_owners(self, list(assignments))
+        return self.writer.write(assignments)
 
     # -- webhooks (outbound messages) ------------------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], method: str, url: str,
@@ -230,7 +267,7 @@ class SalesforceAdapter(CrmAdapter):
                              parse_sf_datetime(n.fields.get("SystemModstamp")
                                                or n.fields.get("LastModifiedDate")
                                                or n.fields.get("CreatedDate")), dict(n.fields))
-                for n in message.notifications if n.sobject_type == "Lead" and n.fields.get("Id")]
+                for n in message.notifications if n.sobject_type == self.object.name and n.fields.get("Id")]
 
     def webhook_reply(self, events: Sequence[WebhookEvent]) -> WebhookReply:
         return WebhookReply(200, "text/xml; charset=utf-8", ACK)

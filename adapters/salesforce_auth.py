@@ -37,7 +37,14 @@ FLOW_NEEDS: dict[AuthStyle, tuple[str, ...]] = {
 @dataclass(frozen=True)
 class Token:
     access_token: str
-    instance_url: str
+    instance_url: str                    # the org's own host: every REST call goes there
+    identity_url: str | None = None      # https://login.salesforce.com/id/<org id>/<user id>
+
+    @property
+    def user_id(self) -> str | None:
+        """Whom the session belongs to (the integration user), from the identity URL."""
+        last = (self.identity_url or "").rstrip("/").rpartition("/")[2]
+        return last if last.startswith("005") else None
 
 
 @dataclass
@@ -110,4 +117,4 @@ def fetch_token(session: requests.Session, config: OAuthConfig) -> Token:
                         code=body.get("error"))
     if not body.get("instance_url"):
         raise InvalidData("Salesforce token answer has no instance_url")
-    return Token(body["access_token"], body["instance_url"])
+    return Token(body["access_token"], body["instance_url"], body.get("id"))

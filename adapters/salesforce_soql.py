@@ -65,29 +65,34 @@ def is_user(owner_id: str | None) -> bool:
 
 
 # -- query builders ------------------------------------------------------------------------------
+# ``sobject`` and field names come from the connection model (a fixed list of objects; names
+# checked by adapters.mapping), never from a record or a request.
 
-def unassigned(fields: list[str], *, queue_ids: list[str], cursor_field: str,
-               since: datetime | None, exclude_ids: Iterable[str], limit: int) -> str:
-    owner = f"OwnerId IN {id_list(queue_ids)}" if queue_ids else "Owner.Type = 'Queue'"
-    where = ["IsConverted = false", owner]
+def unassigned(sobject: str, fields: list[str], *, owner_ids: list[str], converted_field: str | None,
+               cursor_field: str, since: datetime | None, exclude_ids: Iterable[str], limit: int) -> str:
+    """Records owned by one of ``owner_ids`` (no ids: by any queue), not converted."""
+    where = [f"{converted_field} = false"] if converted_field else []
+    where.append(f"OwnerId IN {id_list(owner_ids)}" if owner_ids else "Owner.Type = 'Queue'")
     if since is not None:
         where.append(f"{cursor_field} >= {datetime_literal(since)}")
     excluded = list(exclude_ids)
     if excluded:
         where.append(f"Id NOT IN {id_list(excluded)}")
-    return (f"SELECT {', '.join(fields)} FROM Lead WHERE {' AND '.join(where)} "
+    return (f"SELECT {', '.join(fields)} FROM {sobject} WHERE {' AND '.join(where)} "
             f"ORDER BY {cursor_field} ASC, Id ASC LIMIT {int(limit)}")
 
 
-def leads_by_id(fields: list[str], ids: list[str]) -> str:
-    return f"SELECT {', '.join(fields)} FROM Lead WHERE Id IN {id_list(ids)}"
+def records_by_id(sobject: str, fields: list[str], ids: list[str]) -> str:
+    return f"SELECT {', '.join(fields)} FROM {sobject} WHERE Id IN {id_list(ids)}"
 
 
-def open_load(owner_ids: list[str], closed_statuses: list[str]) -> str:
-    where = ["IsConverted = false", f"OwnerId IN {id_list(owner_ids)}"]
-    if closed_statuses:
-        where.append(f"Status NOT IN {string_list(closed_statuses)}")
-    return f"SELECT OwnerId, COUNT(Id) cnt FROM Lead WHERE {' AND '.join(where)} GROUP BY OwnerId"
+def open_load(sobject: str, owner_ids: list[str], *, converted_field: str | None,
+              status_field: str | None, closed_statuses: list[str]) -> str:
+    where = [f"{converted_field} = false"] if converted_field else []
+    where.append(f"OwnerId IN {id_list(owner_ids)}")
+    if closed_statuses and status_field:
+        where.append(f"{status_field} NOT IN {string_list(closed_statuses)}")
+    return f"SELECT OwnerId, COUNT(Id) cnt FROM {sobject} WHERE {' AND '.join(where)} GROUP BY OwnerId"
 
 
 def accounts_by_domain(domains: list[str]) -> str:
@@ -100,16 +105,20 @@ def records_by_email(sobject: str, emails: list[str]) -> str:
     return f"SELECT Id, Email, OwnerId FROM {sobject} WHERE Email IN {string_list(emails)}"
 
 
-def outcomes(fields: list[str], since: datetime, limit: int) -> str:
-    return (f"SELECT {', '.join(fields)} FROM Lead WHERE SystemModstamp >= "
+def outcomes(sobject: str, fields: list[str], since: datetime, limit: int) -> str:
+    return (f"SELECT {', '.join(fields)} FROM {sobject} WHERE SystemModstamp >= "
             f"{datetime_literal(since)} ORDER BY SystemModstamp ASC, Id ASC LIMIT {int(limit)}")
 
 
-def first_activities(lead_ids: list[str]) -> str:
-    return (f"SELECT WhoId, MIN(CreatedDate) firstAt FROM Task WHERE WhoId IN {id_list(lead_ids)} "
+def first_activities(record_ids: list[str]) -> str:
+    return (f"SELECT WhoId, MIN(CreatedDate) firstAt FROM Task WHERE WhoId IN {id_list(record_ids)} "
             "GROUP BY WhoId")
 
 
 def queues_by_name(names: list[str]) -> str:
     return (f"SELECT Id, Name, DeveloperName FROM Group WHERE Type = 'Queue' AND "
             f"(DeveloperName IN {string_list(names)} OR Name IN {string_list(names)})")
+
+
+def users_by_username(usernames: list[str]) -> str:
+    return f"SELECT Id, Username, IsActive FROM User WHERE Username IN {string_list(usernames)}"

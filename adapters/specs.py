@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 
-from pydantic import (BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
 
 from adapters.mapping import FIELD_TYPES, VIRTUAL_FIELDS, check_field_name
 from adapters.salesforce_auth import FLOW_NEEDS, AuthStyle
@@ -69,8 +69,8 @@ class _Connection(BaseModel):
                                           f"(`null` unmaps it). Canonical fields: {', '.join(CANONICAL_FIELDS)}.")
     extra_fields: list[str] = Field(default_factory=list, description="More CRM fields to read (custom fields): "
                                     "rules see them as `raw.<field>`.")
-    closed_statuses: list[str] = Field(default_factory=list, description="Lead statuses that no longer count "
-                                       "toward a rep's open load.")
+    closed_statuses: list[str] = Field(default_factory=list, description="Values of the mapped `status` field "
+                                       "(Salesforce Lead: `Status`) that no longer count toward a rep's open load.")
     settle_seconds: float = Field(0, ge=0, le=3600, description="Wait this long after a record is created before "
                                   "routing it (lets the CRM's own automation fill fields first).")
     recheck_before_write: bool = Field(True, description="Re-read each record's owner right before writing and "
@@ -186,9 +186,16 @@ class SalesforceConnection(_Connection):
     api_version: str = Field("59.0", pattern=r"^\d{2}\.0$", description="REST API version.")
     org_id: str | None = Field(None, pattern=r"^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$",
                                description="Org id (00D…) outbound messages must carry.")
-    intake_queues: list[str] = Field(default_factory=list, description="Queues (names or 00G ids) holding "
-                                     "unassigned leads. Default: any queue.")
-    object: Literal["Lead"] = Field("Lead", description="What gets routed: `Lead`.")
+    intake_queues: list[str] = Field(default_factory=list, description="With `object: Lead`: queues (names or "
+                                     "00G ids) holding unassigned leads. Default: any queue.")
+    intake_owners: list[str] = Field(default_factory=list, description="With `object: Contact`: users "
+                                     "(usernames or 005 ids) whose contacts are unassigned, waiting to be routed "
+                                     "(queues cannot own contacts). Default: the integration user leadrouter "
+                                     "logs in as.")
+    object: Literal["Lead", "Contact"] = Field("Lead", validate_default=True, description="What gets routed: `Lead`, or `Contact` "
+                                               "(unassigned: owned by an intake owner; a Contact has no "
+                                               "`Status`: map `status` to a field of yours to use "
+                                               "`closed_statuses`).")
     cursor_field: Literal["SystemModstamp", "CreatedDate"] = Field("SystemModstamp", description="Field the "
                                                                    "poller's cursor follows.")
     duplicate_objects: list[Literal["Lead", "Contact"]] = Field(["Lead", "Contact"], description="Objects "
@@ -203,6 +210,26 @@ class SalesforceConnection(_Connection):
     @classmethod
     def _login_url(cls, value: str) -> str:
         return _http_url(value)
+
+    @field_validator("intake_owners")
+    @classmethod
+    def _users(cls, value: list[str]) -> list[str]:
+        for owner in value:
+            if not (re.match(r"^005[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$", owner) or re.match(r"^[^@\s]+@[^@\s]+$", owner)):
+                raise ValueError(f"{owner!r} is neither a user id (005…) nor a username (name@domain)")
+        return value
+
+    @field_validator("object")
+    @classmethod
+    def _object_keys(cls, value: str, info: ValidationInfo) -> str:
+        given = info.data
+        if value == "Contact" and given.get("intake_queues"):
+            raise ValueError("Contacts take intake_owners, not intake_queues: queues cannot own contacts")
+        if value == "Lead" and given.get("intake_owners"):
+            raise ValueError("Leads take intake_queues, not intake_owners (unassigned leads sit in queues)")
+        if value == "Contact" and given.get("closed_statuses") and not (given.get("fields") or {}).get("status"):
+            raise ValueError("closed_statuses on Contacts needs fields.status: a Contact has no Status field")
+        return value
 
     @model_validator(mode="after")
     def _flow(self):
@@ -225,7 +252,6 @@ class SalesforceConnection(_Connection):
     def adapter_settings(self) -> dict[str, Any]:
         data = super().adapter_settings()
         data["auth"] = self.auth_style.value
-        data.pop("object", None)
         return data
 
 
