@@ -12,12 +12,14 @@ from datetime import date
 from typing import Annotated, Any, Literal, Sequence
 
 import yaml
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
+from pydantic import (AfterValidator, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
                       model_validator)
 
+from .base import Model as _Model
+from .base import listify as _listify
 from .choices import Assign, LadderStep, OnEmpty
 from .errors import ConfigError, ConfigIssue, format_path
-from .geo import normalize_country
+from .geo import has_subdivisions, normalize_country, subdivision_code
 from .hours import load_zone, parse_hours
 
 ID_PATTERN = r"^[a-z0-9_.-]+$"
@@ -55,9 +57,6 @@ def _targets_list(v):
     return _listify(v) if v is not None else v
 
 
-class _Model(BaseModel):
-    # Enum fields hold their plain values: the model dumps to YAML/JSON unchanged.
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
 
 
 class Away(_Model):
@@ -71,10 +70,6 @@ class Away(_Model):
         if self.to < self.from_:
             raise ValueError("'to' is before 'from'")
         return self
-
-
-def _listify(v):
-    return [v] if isinstance(v, (str, int)) else v
 
 
 class Territory(_Model):
@@ -91,6 +86,14 @@ class Territory(_Model):
         if not code:
             raise ValueError(f"unknown country {v!r}")
         return code
+
+    @model_validator(mode="after")
+    def _states(self):
+        unknown = [s for s in self.state or () if has_subdivisions(self.country)
+                   and subdivision_code(s, self.country) is None]
+        if unknown:
+            raise ValueError(f"unknown state {unknown[0]!r} in {self.country}")
+        return self
 
 
 def crm_keys(crm: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from .choices import HARD_SKIPS, Skip
 from .errors import ConfigIssue
+from .geo import is_country_code
 from .hours import DAYS, Week, in_hours, local_bucket_keys, local_facts, next_hour, next_midnight, next_opening, next_week
 from .state import RepState
 from .text import slugify
@@ -140,11 +141,13 @@ class Territory:
             issues.append(ConfigIssue(path, "territory takes no arguments"))
         return cls()
 
-    def prepare(self, ctx: Ctx, cc) -> Callable[[CRep], tuple | None]:
+    def prepare(self, ctx: Ctx, cc) -> Callable[[CRep], tuple | None] | str:
+        lead = ctx.lead
+        if lead.country and not is_country_code(lead.country):
+            return f"country {lead.country!r} not recognised, so no territory can match"
         matched = ctx.memo.get("territory")
         if matched is None:
-            matched = ctx.memo["territory"] = cc.territory_matches(ctx.lead)
-        lead = ctx.lead
+            matched = ctx.memo["territory"] = cc.territory_matches(lead)
         where = "/".join(x for x in (lead.country, lead.state, lead.postal_code) if x) or "no location"
         return lambda rep: None if rep.id in matched else (Skip.TERRITORY, f"{rep.id}: {where} is outside their territories")
 

@@ -36,7 +36,7 @@ class Lead:
     last_name: str | None = None
     title: str | None = None
     phone: str | None = None
-    country: str | None = None      # ISO 3166 alpha-2 when recognised
+    country: str | None = None      # ISO 3166 alpha-2 when recognised, else as given
     state: str | None = None        # ISO 3166-2 suffix ("CA") when recognised
     postal_code: str | None = None  # upper-cased, spaces and dashes removed
     city: str | None = None
@@ -82,7 +82,7 @@ class Lead:
         lead.annual_revenue = _to_float(values.get("annual_revenue"))
         lead.score = _to_float(values.get("score"))
         lead.created_at = parse_datetime(values.get("created_at"))
-        lead.country = normalize_country(lead.country) or (lead.country.upper() if lead.country else None)
+        lead.country = normalize_country(lead.country) or lead.country  # unknown: kept as given
         lead.state = normalize_state(lead.state, lead.country) if lead.state else None
         lead.postal_code = normalize_postal(lead.postal_code)
         lead.email_domain = email_domain(lead.email)
