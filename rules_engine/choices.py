@@ -31,6 +31,7 @@ class Skip(Choice):
     PAUSED = "paused", "paused"
     NO_CRM_OWNER = "no_crm_owner", "no owner id in the lead's CRM connection"
     AWAY = "away", "away (an `away` period)"
+    HOLIDAY = "holiday", "on a public holiday or a listed day off (`holidays`)"
     OUTSIDE_HOURS = "outside_hours", "outside working hours"
     MAX_OPEN = "max_open", "max_open open leads reached"
     HOURLY_CAP = "hourly_cap", "hourly cap reached"
@@ -44,7 +45,7 @@ class Skip(Choice):
         return self in TEMPORARY_SKIPS
 
 
-TEMPORARY_SKIPS = frozenset({Skip.PAUSED, Skip.AWAY, Skip.OUTSIDE_HOURS, Skip.MAX_OPEN,
+TEMPORARY_SKIPS = frozenset({Skip.PAUSED, Skip.AWAY, Skip.HOLIDAY, Skip.OUTSIDE_HOURS, Skip.MAX_OPEN,
                              Skip.HOURLY_CAP, Skip.DAILY_CAP, Skip.WEEKLY_CAP})
 # What the fallback still honours.
 HARD_SKIPS = frozenset({Skip.EXCLUDED, Skip.INACTIVE, Skip.PAUSED, Skip.NO_CRM_OWNER})

@@ -6,6 +6,7 @@ from typing import Any
 
 from .choices import Assign
 from .conditions import Node, compile_condition
+from .days_off import days_off_for
 from .errors import ConfigIssue
 from .geo import compile_postal_pattern, normalize_state
 from .hours import away_bounds, load_zone, parse_hours
@@ -221,7 +222,8 @@ def build(model, data: dict, issues: list[ConfigIssue]) -> CompiledConfig:
         tzname = r.timezone or model.timezone
         tz = load_zone(tzname)
         away = tuple((*away_bounds(a.from_, a.to, tz), f"{r.id}: away {a.from_}..{a.to}") for a in r.away)
-        reps[r.id] = CRep(r, pos, tz, tzname, parse_hours(r.hours) if r.hours else None, away)
+        reps[r.id] = CRep(r, pos, tz, tzname, parse_hours(r.hours) if r.hours else None, away,
+                          days_off_for(r, model.teams))
     teams = {t.id: list(t.members) for t in model.teams}
     rules = []
     for i, r in enumerate(model.rules):

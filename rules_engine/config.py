@@ -18,6 +18,7 @@ from pydantic import (AfterValidator, ConfigDict, Field, PrivateAttr, Validation
 from .base import Model as _Model
 from .base import listify as _listify
 from .choices import Assign, LadderStep, OnEmpty
+from .days_off import HolidayCalendar
 from .errors import ConfigError, ConfigIssue, format_path
 from .geo import has_subdivisions, normalize_country, subdivision_code
 from .hours import load_zone, parse_hours
@@ -112,6 +113,7 @@ class Rep(_Model):
     timezone: str | None = None
     hours: dict[str, str] | None = None
     away: list[Away] = Field(default_factory=list)
+    holidays: HolidayCalendar | None = None   # default: the calendars of the rep's teams
     active: bool = True
     weight: int = Field(default=1, ge=1)
     skills: list[str] = Field(default_factory=list)
@@ -156,6 +158,7 @@ class Team(_Model):
     members: list[str]
     manager: str | None = Field(default=None, pattern=_EMAIL.pattern)   # email: escalations, pauses
     channel: str | None = Field(default=None, pattern=_SLACK_CHANNEL.pattern)  # `slack:team`, digest
+    holidays: HolidayCalendar | None = None   # for members without their own
 
 
 class Sla(_Model):

@@ -6,10 +6,11 @@ A failed check returns a precomputed ``(code, sentence)`` pair so the hot path b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Callable
 
 from .choices import HARD_SKIPS, Skip
+from .days_off import DaysOff
 from .errors import ConfigIssue
 from .geo import is_country_code
 from .hours import DAYS, Week, in_hours, local_bucket_keys, local_facts, next_hour, next_midnight, next_opening, next_week
@@ -24,13 +25,13 @@ CAPS = (("hourly_cap", Skip.HOURLY_CAP, "hourly"), ("daily_cap", Skip.DAILY_CAP,
 
 class CRep:
     """A rep as the engine uses it: everything derivable from config precomputed."""
-    __slots__ = ("id", "pos", "weight", "tz", "tzname", "hours", "hours_reasons", "away", "static",
+    __slots__ = ("id", "pos", "weight", "tz", "tzname", "hours", "hours_reasons", "away", "days_off", "static",
                  "max_open", "caps", "limited", "skills", "crm", "model", "max_open_reason")
 
-    def __init__(self, model, pos: int, tz, tzname: str, hours: Week | None, away):
+    def __init__(self, model, pos: int, tz, tzname: str, hours: Week | None, away, days_off: DaysOff | None = None):
         rid = model.id
         self.id, self.pos, self.model, self.weight = rid, pos, model, model.weight
-        self.tz, self.tzname, self.hours, self.away = tz, tzname, hours, away
+        self.tz, self.tzname, self.hours, self.away, self.days_off = tz, tzname, hours, away, days_off
         self.crm = dict(model.crm)
         self.skills = frozenset(slugify(s) for s in model.skills)
         self.static = ((Skip.INACTIVE, f"{rid}: inactive") if not model.active
@@ -91,6 +92,10 @@ def base_reason(rep: CRep, ctx: Ctx):
         for lo, hi, text in rep.away:
             if lo <= t < hi:
                 return (Skip.AWAY, text)
+    if rep.days_off is not None:
+        r = rep.days_off.reason(ctx.local(rep)[0].date())
+        if r is not None:
+            return r
     if rep.hours is not None:
         loc = ctx.local(rep)
         if not in_hours(rep.hours, loc[1], loc[2]):
@@ -117,13 +122,29 @@ def available_at(rep: CRep, code: str, now: datetime) -> datetime | None:
     """When a temporary reason clears at the earliest (None: not predictable from time alone)."""
     local = now.astimezone(rep.tz)
     if code == Skip.OUTSIDE_HOURS:
-        return next_opening(rep.hours, rep.tz, now)
+        return _past_days_off(rep, next_opening(rep.hours, rep.tz, now))
+    if code == Skip.HOLIDAY:
+        return _past_days_off(rep, now)
     if code == Skip.AWAY:
         t = now.timestamp()
         ends = [hi for lo, hi, _ in rep.away if lo <= t < hi]
         return datetime.fromtimestamp(max(ends), timezone.utc) if ends else None
     return {Skip.HOURLY_CAP: next_hour, Skip.DAILY_CAP: next_midnight,
             Skip.WEEKLY_CAP: next_week}.get(code, lambda _l: None)(local)
+
+
+def _past_days_off(rep: CRep, at: datetime | None) -> datetime | None:
+    """The first moment from ``at`` that is not on one of the rep's days off and, when the rep
+    has hours, is inside them (a walk bounded to 60 days off in a row)."""
+    for _ in range(60):
+        if at is None or rep.days_off is None:
+            return at
+        day = at.astimezone(rep.tz).date()
+        if rep.days_off.reason(day) is None:
+            return at
+        midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=rep.tz).astimezone(timezone.utc)
+        at = next_opening(rep.hours, rep.tz, midnight - timedelta(microseconds=1)) if rep.hours else midnight
+    return at
 
 
 # --- per-rule requirements (registry) ----------------------------------------------------------
