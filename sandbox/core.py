@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import flask
 
@@ -148,6 +148,10 @@ class Sandbox:
         self._start_options = dict(self.options)  # reset() goes back to these
         self.seed_name = seed
         self.base_url = ""
+        # Opens another listener serving this sandbox and returns its base URL (server.start sets
+        # it); without one, further addresses are virtual hosts (Flask's test client).
+        self.open_address: Callable[[str], str] | None = None
+        self._addresses: dict[str, str] = {}
         self.demo_org: "DemoOrg | None" = None
         self._vendors: dict[str, Vendor] = {}
         self._app: flask.Flask | None = None
@@ -177,6 +181,18 @@ class Sandbox:
                 if path.startswith(prefix) and len(prefix) > best_len:
                     best, best_len = vendor, len(prefix)
         return best
+
+    def address(self, name: str) -> str:
+        """The base URL of the sandbox's address ``name`` (a Salesforce org's own instance host),
+        the same for that name from first use to the end: a listener of its own when served."""
+        with self.lock:
+            if name not in self._addresses:
+                if self.open_address is not None:
+                    self._addresses[name] = self.open_address(name)
+                else:
+                    scheme, _, host = (self.base_url or "http://localhost").partition("://")
+                    self._addresses[name] = f"{scheme}://{name}.{host}"
+            return self._addresses[name]
 
     # -- state -----------------------------------------------------------------------------
     def seed(self, org_name: str = "demo") -> None:

@@ -10,7 +10,7 @@ import ssl
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -55,20 +55,33 @@ def create_sandbox(*, seed: str | None = None, vendors: Iterable[str | type[Vend
 
 
 class RunningSandbox:
-    def __init__(self, sandbox: Sandbox, server: BaseWSGIServer, thread: threading.Thread,
-                 url: str, ca_path: Path | None, tempdir: tempfile.TemporaryDirectory | None):
+    """The sandbox served on ``port`` (its base URL: ``url``), and on a port of its own for each
+    further address it opens (``Sandbox.address``: a Salesforce org's instance host)."""
+
+    def __init__(self, sandbox: Sandbox, serve: Callable[[int], tuple[BaseWSGIServer, threading.Thread]],
+                 url_of: Callable[[BaseWSGIServer], str], ca_path: Path | None,
+                 tempdir: tempfile.TemporaryDirectory | None, port: int = 0):
         self.sandbox = sandbox
-        self.url = url
         self.ca_path = ca_path
+        self._serve, self._url_of = serve, url_of
+        self._listeners = [serve(port)]
+        server = self._listeners[0][0]
+        self.url = url_of(server)
         self.host, self.port = server.server_address[:2]
-        self._server = server
-        self._thread = thread
         self._tempdir = tempdir
+        sandbox.base_url = self.url
+        sandbox.open_address = self._open_address
+
+    def _open_address(self, name: str) -> str:
+        """Another listener on a port of its own (an org's instance host), same app, same TLS."""
+        self._listeners.append(self._serve(0))
+        return self._url_of(self._listeners[-1][0])
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        for server, thread in self._listeners:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
         self.sandbox.close()
         if self._tempdir is not None:
             self._tempdir.cleanup()
@@ -116,15 +129,18 @@ def start(port: int = 0, *, host: str = "127.0.0.1", tls: bool = False,
             tempdir = tempfile.TemporaryDirectory(prefix="leadrouter-sandbox-")
             cert_dir = Path(tempdir.name)
         context, ca_path = make_tls_context(host, Path(cert_dir))
-    server = make_server(host, port, sandbox.wsgi_app(), threaded=True, ssl_context=context,
-                         request_handler=None if log_requests else _QuietHandler)
-    bound_port = server.server_address[1]
+    app = sandbox.wsgi_app()
     url_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    url = f"{'https' if tls else 'http'}://{url_host}:{bound_port}"
-    sandbox.base_url = url
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-server", daemon=True)
-    thread.start()
-    return RunningSandbox(sandbox, server, thread, url, ca_path, tempdir)
+
+    def serve(on_port: int) -> tuple[BaseWSGIServer, threading.Thread]:
+        server = make_server(host, on_port, app, threaded=True, ssl_context=context,
+                             request_handler=None if log_requests else _QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, name="sandbox-server", daemon=True)
+        thread.start()
+        return server, thread
+
+    return RunningSandbox(sandbox, serve, lambda server: f"{'https' if tls else 'http'}://{url_host}:"
+                          f"{server.server_address[1]}", ca_path, tempdir, port)
 
 
 __all__ = ["start", "create_sandbox", "RunningSandbox", "DEFAULT_VENDORS", "resolve_vendors",

@@ -119,7 +119,7 @@ class SalesforceVendor(Vendor):
                 "outbound_fields": self.sandbox.options["salesforce_outbound_fields"],
                 "daily_api_limit": int(daily_api_limit or self.sandbox.options["salesforce_daily_api_limit"]),
             }
-            org = Org(self.sandbox, pod=pod, settings=settings)
+            org = Org(self.sandbox, pod=pod, settings=settings, instance_url=self.sandbox.address(slug))
             org.reset()
             if seed:
                 seed_org(org, ORGS[seed], org_id=org_id, username_suffix=f".{slug}")
@@ -145,6 +145,13 @@ class SalesforceVendor(Vendor):
             for user in org.store.rows("User"):
                 if user["Username"].lower() == (username or "").lower() and user["IsActive"]:
                     return org, user
+        return None
+
+    def org_for_host(self, host: str) -> Org | None:
+        """The org whose own instance host ``host`` (host:port) is; None: the shared login host."""
+        for org in self.orgs.values():
+            if org.has_own_host() and org.host == host:
+                return org
         return None
 
     def org_for_client(self, client_id: str | None) -> Org | None:

@@ -54,10 +54,11 @@ def build_control_blueprint(vendor: Any) -> flask.Blueprint:
 
     @bp.post("/reassign")
     def reassign() -> Any:
+        """{lead_id | record_id (a lead or a contact), owner_id, after_calls?}: a person sets the owner."""
         data = json_body()
-        lead_id, owner_id = data.get("lead_id"), data.get("owner_id")
+        lead_id, owner_id = data.get("record_id") or data.get("lead_id"), data.get("owner_id")
         if not lead_id or not owner_id:
-            return flask.jsonify({"error": "lead_id and owner_id are required"}), 400
+            return flask.jsonify({"error": "lead_id (or record_id) and owner_id are required"}), 400
         after = int(data.get("after_calls") or 0)
         if after <= 0:
             return flask.jsonify({"done": True, "lead": vendor.reassign_now(lead_id, owner_id)})

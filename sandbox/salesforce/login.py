@@ -91,7 +91,7 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
         identity = f"{sandbox.base_url}/id/{org.org_id}/{user['Id']}"
         issued_at = str(int(sandbox.clock.now().timestamp() * 1000))
         return flask.jsonify({
-            "access_token": token, "instance_url": sandbox.base_url, "id": identity,
+            "access_token": token, "instance_url": org.instance_url, "id": identity,
             "token_type": "Bearer", "issued_at": issued_at,
             "signature": token_signature(org.option("client_secret"), identity, issued_at),
         })
@@ -112,8 +112,8 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
             token = vendor.sessions.issue(org.org_id, user["Id"])
             org15 = org.org_id[:15]
             body = soap_login_response(
-                server_url=f"{sandbox.base_url}/services/Soap/u/{version}/{org15}",
-                metadata_url=f"{sandbox.base_url}/services/Soap/m/{version}/{org15}",
+                server_url=f"{org.instance_url}/services/Soap/u/{version}/{org15}",
+                metadata_url=f"{org.instance_url}/services/Soap/m/{version}/{org15}",
                 session_id=token, user=user, org_id=org.org_id,
                 org_name=org.org_name)
         return flask.Response(body, content_type="text/xml; charset=utf-8")
@@ -129,9 +129,9 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
             user = org.store.get("User", user_id)
             if user is None or ids.normalize(org_id) != org.org_id:
                 return SalesforceError(404, "NOT_FOUND", "Bad_Id").response()
-            base = sandbox.base_url
+            base = org.instance_url   # the org's own host; the identity URL is the login host's
             return flask.jsonify({
-                "id": f"{base}/id/{org.org_id}/{user['Id']}",
+                "id": f"{sandbox.base_url}/id/{org.org_id}/{user['Id']}",
                 "asserted_user": True, "user_id": user["Id"], "organization_id": org.org_id,
                 "username": user["Username"], "nick_name": user["Alias"],
                 "display_name": user["Name"], "email": user["Email"],

@@ -2,6 +2,10 @@
 (client id / secret, username, password, security token, JWT certificate), its org id (00D…),
 its daily API allowance, query cursors and outbound message endpoint.
 
+Each org has its own host (``instance_url``, its My Domain): its logins answer with it, and its
+REST API answers there, and only there, to its own sessions. The default org's host is the
+sandbox's own address, which is also the login host every org shares (login.salesforce.com).
+
 Ids are unique across all of Salesforce (each org here has its own pod part, ``00Q8d0000…``),
 and so are usernames: a login names its org through the user's username (or, for the client
 credentials flow, the connected app's "run as" user). Sessions carry the org id in front
@@ -25,9 +29,11 @@ ORG_SETTINGS = ("client_id", "client_secret", "username", "password", "security_
 
 
 class Org:
-    def __init__(self, sandbox: Any, *, pod: str = "5g", settings: dict | None = None) -> None:
+    def __init__(self, sandbox: Any, *, pod: str = "5g", settings: dict | None = None,
+                 instance_url: str | None = None) -> None:
         self.sandbox = sandbox
         self.pod = pod
+        self._instance_url = instance_url   # None: the sandbox's own address (the default org)
         self.store = Store(sandbox.clock, pod=pod)
         self._settings = settings   # None: the sandbox options (the default org)
         self.cursors: OrderedDict[str, dict] = OrderedDict()
@@ -42,6 +48,18 @@ class Org:
     @property
     def org_id(self) -> str:
         return self.store.org_id
+
+    @property
+    def instance_url(self) -> str:
+        return self._instance_url or self.sandbox.base_url
+
+    def has_own_host(self) -> bool:
+        return self._instance_url is not None
+
+    @property
+    def host(self) -> str:
+        """host:port of the org's instance URL (what a request's Host header names)."""
+        return self.instance_url.partition("://")[2].rstrip("/")
 
     def option(self, key: str) -> Any:
         if self._settings is None:
@@ -89,10 +107,12 @@ class Org:
         for item in due:
             self.reassign_now(item["lead_id"], item["owner_id"], shape)
 
-    def reassign_now(self, lead_id: str, owner_id: str, shape: Any) -> dict:
+    def reassign_now(self, record_id: str, owner_id: str, shape: Any) -> dict:
+        """A person changes the owner of a lead or a contact in the UI."""
         with self.sandbox.lock:
-            record = self.store.update("Lead", lead_id, {"OwnerId": owner_id}, auto_assign=False,
-                                       user_id=owner_id if owner_id.startswith("005") else None)
+            found = self.store.find(record_id)
+            record = self.store.update(found[0] if found else "Lead", record_id, {"OwnerId": owner_id},
+                                       auto_assign=False, user_id=owner_id if owner_id.startswith("005") else None)
             return shape(record)
 
     def lead_created(self, records: list[dict], version: str) -> None:
@@ -100,7 +120,7 @@ class Org:
         if not url or not records:
             return
         fields = list(self.option("outbound_fields"))
-        base = self.sandbox.base_url
+        base = self.instance_url
         org15 = self.store.org_id[:15]
         for start in range(0, len(records), outbound.MAX_NOTIFICATIONS):
             chunk = records[start:start + outbound.MAX_NOTIFICATIONS]
@@ -117,7 +137,7 @@ class Org:
                 label=",".join(r["Id"] for r in chunk))
 
     def describe(self, version: str) -> dict:
-        base = self.sandbox.base_url
+        base, login = self.instance_url, self.sandbox.base_url
         users = [{"Id": u["Id"], "Username": u["Username"], "Email": u["Email"], "Name": u["Name"],
                   "IsActive": u["IsActive"]} for u in self.store.rows("User")]
         queues = [{"Id": g["Id"], "Name": g["Name"], "DeveloperName": g["DeveloperName"]}
@@ -125,8 +145,8 @@ class Org:
         return {
             "instance_url": base, "api_version": version, "org_id": self.store.org_id,
             "org_name": self.org_name,
-            "token_url": f"{base}/services/oauth2/token",
-            "soap_login_url": f"{base}/services/Soap/u/{version}",
+            "login_url": login, "token_url": f"{login}/services/oauth2/token",
+            "soap_login_url": f"{login}/services/Soap/u/{version}",
             "client_id": self.option("client_id"), "client_secret": self.option("client_secret"),
             "username": self.option("username"), "password": self.option("password"),
             "security_token": self.option("security_token"),

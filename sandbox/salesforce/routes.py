@@ -11,7 +11,7 @@ import flask
 
 from sandbox.salesforce import API_VERSIONS, ids
 from sandbox.salesforce.collections import register_collection_routes
-from sandbox.salesforce.errors import SalesforceError, external_id_not_found, not_found
+from sandbox.salesforce.errors import SalesforceError, external_id_not_found, not_found, session_invalid
 from sandbox.salesforce.login import register_login_routes
 from sandbox.salesforce.query import execute
 from sandbox.salesforce.schema import Field, SObjectType
@@ -61,7 +61,12 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
             raise not_found()
         flask.g.sf_version = version
         session = vendor.sessions.session_for(flask.request.headers.get("Authorization"))
-        flask.g.sf_org = vendor.org(session["org_id"])   # a session only reaches its own org
+        org = vendor.org(session["org_id"])
+        # A session only reaches its own org, on its org's host: another org's host (or, for an
+        # org with a host of its own, the login host) does not know it.
+        if (vendor.org_for_host(flask.request.host) or vendor.default) is not org:
+            raise session_invalid()
+        flask.g.sf_org = org
         flask.g.sf_user = session["user_id"]
         vendor.count_api_call()
         vendor.run_pending_reassignments()

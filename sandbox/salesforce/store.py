@@ -11,7 +11,7 @@ from sandbox.salesforce.errors import SalesforceError
 from sandbox.salesforce.schema import FieldType, SObjectType, object_for_id, org_objects
 from sandbox.salesforce.values import coerce, field_label, to_millis
 
-_COMPUTED_NAME = {"Lead", "User"}
+_COMPUTED_NAME = {"Lead", "Contact", "User"}
 
 
 class Store:
@@ -30,8 +30,8 @@ class Store:
     def reset(self) -> None:
         self.schema: dict[str, SObjectType] = org_objects()   # custom fields: seed.declare_custom_fields
         self.ids.reset()
-        self.records = {name: {} for name in ("Lead", "User", "Group", "GroupMember", "Account",
-                                              "Task")}
+        self.records = {name: {} for name in ("Lead", "Contact", "User", "Group", "GroupMember",
+                                              "Account", "Task")}
         self.org_id = ids.to18("00D5g000004SbxA")
         self.assignment_owner_id = None
         self.admin_id = ""

@@ -248,3 +248,24 @@ def test_a_single_write_after_an_unrelated_edit_still_lands(make_salesforce, san
     [result] = adapter.assign([AssignmentRequest(lead_id, salesforce_user("maya"), record.owner_id,
                                                  record.modified_at)])
     assert result.outcome is AssignOutcome.WRITTEN and owner_of(sandbox, lead_id) == salesforce_user("maya")
+
+
+def test_every_call_goes_to_the_instance_url_the_login_named(salesforce_settings, running, sandbox, control):
+    """An org with a host of its own (its My Domain): the adapter logs in at the login URL it is
+    configured with and then follows the instance_url of the login's answer; the login host
+    does not know the org's sessions, so a call sent there would fail."""
+    org = sandbox.vendor("salesforce").add_org(leads=3)
+    info = org.describe("59.0")
+    assert info["instance_url"] != running.url
+    adapter = build_adapter("salesforce", {**salesforce_settings, "client_id": info["client_id"],
+                                           "username": info["username"], "org_id": info["org_id"],
+                                           "intake_queues": [info["intake_queue_id"]]},
+                            {"client_secret": info["client_secret"], "password": info["password"]})
+    assert len(adapter.find_unassigned().leads) == 3
+    calls = [r for r in control.requests("salesforce") if r["path"].startswith("/services/")]
+    host = info["instance_url"].partition("://")[2]
+    assert [(c["path"], c["headers"]["Host"]) for c in calls][0] == \
+        ("/services/oauth2/token", running.url.partition("://")[2])
+    assert {c["headers"]["Host"] for c in calls[1:]} == {host} and all(c["status"] == 200 for c in calls)
+    lead = adapter.find_unassigned().leads[0].id
+    assert adapter.record_url(lead) == f"{info['instance_url']}/lightning/r/Lead/{lead}/view"

@@ -224,3 +224,32 @@ def test_org_logins_keep_to_their_own_credentials(http, control):
     assert limits["used"] >= 1 and control("GET", "salesforce/limits")["used"] == 0
     # A username is unique across Salesforce.
     control("POST", "salesforce/orgs", 400, username=created["username"])
+
+
+def test_each_org_has_a_host_of_its_own_and_its_sessions_work_only_there(sandbox_server, http, control):
+    """As with a real org's My Domain: the shared login host answers an org's login with the org's
+    own instance_url (OAuth and SOAP), the REST API answers that org's sessions there, and another
+    org's host (or the login host) does not know the session (401 INVALID_SESSION_ID)."""
+    created = control("POST", "salesforce/orgs", 201, leads=2)
+    login = http.post(f"{sandbox_server.url}/services/oauth2/token", data={
+        "grant_type": "password", "client_id": created["client_id"], "client_secret": created["client_secret"],
+        "username": created["username"], "password": created["password"]}).json()
+    own = login["instance_url"]
+    assert own == created["instance_url"] != sandbox_server.url
+    assert login["id"].startswith(sandbox_server.url + "/id/")   # identity stays on the login host
+    query = "/services/data/v59.0/query/?q=SELECT+COUNT()+FROM+Lead"
+    bearer = {"Authorization": f"Bearer {login['access_token']}"}
+    assert http.get(own + query, headers=bearer).json()["totalSize"] == 2
+    refused = http.get(sandbox_server.url + query, headers=bearer)
+    assert (refused.status_code, refused.json()[0]["errorCode"]) == (401, "INVALID_SESSION_ID")
+    default = Salesforce(username="admin@sandbox.example", password="sandbox", consumer_key="sandbox",
+                         consumer_secret="sandbox", session=http)
+    elsewhere = http.get(own + query, headers={"Authorization": f"Bearer {default.session_id}"})
+    assert elsewhere.status_code == 401
+    soap = Salesforce(username=created["username"], password=created["password"],
+                      security_token=created["security_token"], session=http)
+    assert f"https://{soap.sf_instance}" == own   # the partner login's serverUrl is the org's host
+    # The host stays the org's after a reset: the same slot, the same address.
+    control("POST", "reset")
+    again = control("POST", "salesforce/orgs", 201)
+    assert again["instance_url"] == own and again["org_id"] == created["org_id"]
