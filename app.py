@@ -20,11 +20,15 @@ from typing import Any
 import click
 from flask import Flask, current_app, has_app_context
 
-from connector import db as db_room
+from connector.platform import db as db_room
 import webhooks
-from connector import demo, health, home, logs, notify, scheduler, web, wiring
-from connector.keys import SecretBox, ensure_keys
-from connector.settings import ENV_PREFIX, SettingsError, load_settings
+from connector import demo, notify, web
+from connector.connections import health
+from connector.web import home
+from connector.platform import logs, scheduler
+from connector.pipeline import wiring
+from connector.platform.keys import SecretBox, ensure_keys
+from connector.platform.settings import ENV_PREFIX, SettingsError, load_settings
 
 log = logging.getLogger("leadrouter")
 
@@ -73,7 +77,7 @@ def _build_app() -> Flask:
     """The current app under ``flask --app app``; a new one under ``python app.py``."""
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
-    from connector.connections import ConnectionsFileError
+    from connector.connections.registry import ConnectionsFileError
 
     try:
         return create_app()
@@ -90,7 +94,7 @@ def get_app(*, schema: bool = True) -> Flask:
     """The app for a command. Commands that read or write the database (``schema=True``, the
     default) first check that it is reachable and at the newest migration, then do the start-up
     work that needs the schema: importing ``LEADROUTER_ROUTING_CONFIG``. Any problem is one line."""
-    from connector.routing_store import InvalidConfig
+    from connector.routing.store import InvalidConfig
 
     app = _build_app()
     if not schema:
@@ -106,7 +110,7 @@ def get_app(*, schema: bool = True) -> Flask:
                                    + "\n  ".join(exc.errors)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot read LEADROUTER_ROUTING_CONFIG: {exc}") from None
-    from connector import jobs
+    from connector.pipeline import jobs
 
     jobs.record_connections(app)
     return app
@@ -148,7 +152,7 @@ def run(host: str, port: int) -> None:
         demo.attach_demo(app, demo_crm, f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}")
     sched = scheduler.get_scheduler(app)
     sched.start()
-    from connector import jobs
+    from connector.pipeline import jobs
 
     stop_worker = threading.Event()
     worker_thread = threading.Thread(target=jobs.work_forever, args=(app, stop_worker), name="worker", daemon=True)
@@ -219,7 +223,7 @@ def web_command(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--once", is_flag=True, help="Route what is due, then exit.")
 def worker(once: bool) -> None:
     """Route leads from the inbox (run any number of these on PostgreSQL)."""
-    from connector import jobs
+    from connector.pipeline import jobs
 
     app = get_app()
     if once:
@@ -245,7 +249,7 @@ def worker(once: bool) -> None:
 @click.argument("connection", required=False)
 def poll(connection: str | None) -> None:
     """Ask each CRM (or CONNECTION) once for unassigned leads and put them in the inbox."""
-    from connector import jobs
+    from connector.pipeline import jobs
 
     app = get_app()
     names = [connection] if connection else app.extensions["leadrouter.connections"].names()
@@ -325,7 +329,7 @@ def rules() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def rules_validate(path: str) -> None:
     """Check a routing config file; print each problem with its path."""
-    from connector import routing_store
+    from connector.routing import store as routing_store
 
     errors = routing_store.validate_text(open(path, encoding="utf-8").read())
     for error in errors:
@@ -341,7 +345,7 @@ def rules_validate(path: str) -> None:
 @click.option("--comment", default=None)
 def rules_import(path: str, actor: str, comment: str | None) -> None:
     """Store a routing config file as the new active version."""
-    from connector import routing_store
+    from connector.routing import store as routing_store
 
     app = get_app()
     text = open(path, encoding="utf-8").read()
@@ -363,7 +367,7 @@ def rules_init(output: str, timezone: str) -> None:
     first, then round robin), to edit and import."""
     import yaml
 
-    from connector.starter import starter_config
+    from connector.routing.starter import starter_config
 
     app = get_app()
     connections = app.extensions["leadrouter.connections"]
@@ -382,7 +386,7 @@ def rules_init(output: str, timezone: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None)
 def rules_export(number: int | None, output: str | None) -> None:
     """Print (or write) a stored routing config version."""
-    from connector import routing_store
+    from connector.routing import store as routing_store
 
     app = get_app()
     row = routing_store.get_version(db_room.get_db(app), number)
@@ -431,14 +435,14 @@ def _register_optional(module: str, attr: str, issue: str, help_text: str) -> No
 
 
 from connector.web.cli import users  # noqa: E402 — the command objects of other rooms
-from connector.connections_cli import connections as connections_command  # noqa: E402
+from connector.connections.cli import connections as connections_command  # noqa: E402
 
-from connector.backfill import backfill  # noqa: E402
+from connector.pipeline.backfill import backfill  # noqa: E402
 
 cli.add_command(users)
 cli.add_command(connections_command)
 cli.add_command(backfill)
-_register_optional("connector.simulate_cli", "simulate", "rules engine",
+_register_optional("connector.routing.simulate_cli", "simulate", "rules engine",
                    "Route a CSV of leads through a routing config and show who gets each.")
 _register_optional("sandbox.cli", "sandbox", "CRM sandbox",
                    "Run the local Salesforce + HubSpot + Slack sandbox.")

@@ -37,7 +37,7 @@ def _percentiles(samples_ms: list[float]) -> dict:
 
 def _app(workdir: Path, crm, base_url: str):
     from app import create_app
-    from connector import db as db_room
+    from connector.platform import db as db_room
 
     url = f"sqlite:///{workdir / 'bench.db'}"
     db_room.upgrade(url)
@@ -74,11 +74,11 @@ def bench_door(base_url: str, count: int) -> dict:
 
 
 def bench_routing(app, crm, count: int) -> dict:
-    from connector import jobs
-    from connector.db import get_db
-    from connector.inbox import IncomingLead, enqueue
-    from connector.routing_store import save_version
-    from connector.starter import starter_config
+    from connector.pipeline import jobs
+    from connector.platform.db import get_db
+    from connector.pipeline.inbox import IncomingLead, enqueue
+    from connector.routing.store import save_version
+    from connector.routing.starter import starter_config
 
     connections = app.extensions["leadrouter.connections"]
     rosters = {"hubspot": connections.adapter("hubspot").read_roster()}

@@ -7,7 +7,7 @@ import logging
 
 from flask import Flask
 
-from connector.settings import DemoMode
+from connector.platform.settings import DemoMode
 
 log = logging.getLogger(__name__)
 DEMO_PORT = 8700
@@ -23,11 +23,12 @@ def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0
     realistic leads so the log fills while the admin looks around."""
     import yaml
 
-    from connector import jobs, routing_store
+    from connector.pipeline import jobs
+    from connector.routing import store as routing_store
     from adapters.specs import HubSpotConnection, SalesforceConnection
-    from connector.connections import Connections
-    from connector.db import get_db
-    from connector.starter import starter_config
+    from connector.connections.registry import Connections
+    from connector.platform.db import get_db
+    from connector.routing.starter import starter_config
 
     settings = app.config["LEADROUTER_SETTINGS"]
     salesforce = running.sandbox.vendor("salesforce")

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller (``connector.db.alembic_config``) or,
+"""Alembic environment: the URL comes from the caller (``connector.platform.db.alembic_config``) or,
 for the plain ``alembic`` command, from LEADROUTER_DATABASE_URL / the default SQLite file."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from alembic import context
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector.db import make_engine  # noqa: E402
-from connector.models import Base  # noqa: E402
+from connector.platform.db import make_engine  # noqa: E402
+from connector.schema import Base  # noqa: E402
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,7 +21,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from connector.settings import load_settings
+    from connector.platform.settings import load_settings
 
     return load_settings().database_url
 

@@ -137,7 +137,7 @@ def crm():
 @pytest.fixture
 def database(db_url: str):
     """A migrated empty database (SQLite and PostgreSQL) and its engine/session factory."""
-    from connector import db as db_room
+    from connector.platform import db as db_room
 
     db_room.upgrade(db_url)
     database = db_room.Database(db_url)
@@ -147,7 +147,7 @@ def database(db_url: str):
 
 def make_test_app(db_url: str, var_dir: Path, **extra):
     from app import create_app
-    from connector import db as db_room
+    from connector.platform import db as db_room
 
     db_room.upgrade(db_url)
     config = {"TESTING": True, "LEADROUTER_DATABASE_URL": db_url, "LEADROUTER_VAR_DIR": str(var_dir),

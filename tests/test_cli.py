@@ -35,7 +35,7 @@ def test_db_upgrade_current_downgrade_round_trip(tmp_path):
     assert upgraded.returncode == 0, upgraded.stderr
     assert (tmp_path / "leadrouter.db").exists()
     current = run_cli("db", "current", tmp_path=tmp_path)
-    from connector.db import head_revision
+    from connector.platform.db import head_revision
 
     assert f"current: {head_revision()}" in current.stdout and "upgrade needed" not in current.stdout
     down = run_cli("db", "downgrade", "base", tmp_path=tmp_path)

@@ -95,9 +95,9 @@ def test_refused_credentials_fail_without_printing_the_secret(migrated, crm):
 
 
 def test_environment_and_stored_connections_are_tested_too_and_health_is_kept(migrated, crm):
-    from connector import db as db_room
-    from connector.keys import SecretBox
-    from connector.models import Connection, ConnectionHealthRecord
+    from connector.platform import db as db_room
+    from connector.platform.keys import SecretBox
+    from connector.connections.models import Connection, ConnectionHealthRecord
 
     crm.sandbox.reset()
     database = db_room.Database(f"sqlite:///{migrated / 'leadrouter.db'}")

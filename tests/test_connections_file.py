@@ -109,7 +109,7 @@ def test_docs_connections_md_describes_every_key_and_its_example_loads(tmp_path)
     import re
 
     from adapters.specs import reference
-    from connector.connections import load_file
+    from connector.connections.registry import load_file
 
     text = (ROOT / "docs" / "connections.md").read_text()
     for rows in reference().values():

@@ -35,10 +35,10 @@ def test_demo_can_be_switched_off(sqlite_url, tmp_path):
 def test_the_demo_routes_the_sandboxs_leads_end_to_end(sqlite_url, tmp_path):
     import time
 
-    from connector import jobs
+    from connector.pipeline import jobs
     from connector.demo import attach_demo
-    from connector.routing_store import get_version
-    from connector.db import get_db
+    from connector.routing.store import get_version
+    from connector.platform.db import get_db
 
     app = make_test_app(sqlite_url, tmp_path / "var")
     running = start_demo_crm(app, port=0)

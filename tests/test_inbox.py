@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 
-from connector.inbox import IncomingLead, claim, complete, enqueue, pending_count, release, renew
+from connector.pipeline.inbox import IncomingLead, claim, complete, enqueue, pending_count, release, renew
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 

@@ -9,8 +9,8 @@ import stat
 
 import pytest
 
-from connector import logs
-from connector.keys import SecretBox, ensure_keys
+from connector.platform import logs
+from connector.platform.keys import SecretBox, ensure_keys
 
 
 @pytest.fixture

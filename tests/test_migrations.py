@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from connector import db as db_room
-from connector.models import Base
+from connector.platform import db as db_room
+from connector.schema import Base
 
 
 def test_upgrade_builds_exactly_the_models(db_url):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.settings import SettingsError, load_settings, settings_doc
+from connector.platform.settings import SettingsError, load_settings, settings_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connector.simulate_cli import simulate
+from connector.routing.simulate_cli import simulate
 
 EXAMPLE = Path(__file__).parent / "data" / "routing.yaml"
 FIELDS = ["id", "email", "company", "industry", "employees", "country", "state", "score", "created_at", "raw.Segment__c"]

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from connector.models import RepState as RepRow
-from connector.models import RuleState
-from connector.state_store import SqlRoutingState, set_open_load
+from connector.routing.models import RepState as RepRow
+from connector.routing.models import RuleState
+from connector.routing.state import SqlRoutingState, set_open_load
 from rules_engine import Status, decide, load_config
 from rules_engine.state import RepDelta, StateChanges
 

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from connector.keys import SecretBox
-from connector.models import Assignment, AssignmentEvent, Connection, InboxEvent, LeadStatus
+from connector.platform.keys import SecretBox
+from connector.pipeline.models import Assignment, AssignmentEvent, InboxEvent, LeadStatus
+from connector.connections.models import Connection
 
 
 def test_times_come_back_aware_and_in_utc(database):

@@ -32,10 +32,10 @@ from werkzeug.exceptions import HTTPException
 from adapters import CrmAdapter, WebhookEvent, WebhookKind, WebhookRejected
 from adapters.hubspot_events import describe
 from adapters.lead_ids import BadLeadId, lead_id as checked_lead_id
-from connector.db import get_db
-from connector.inbox import IncomingLead, enqueue
-from connector.models import InboundSignature
-from connector.request_limits import HEX_SHA256, UNIX_SECONDS, DoorError, header, read_body
+from connector.platform.db import get_db
+from connector.pipeline.inbox import IncomingLead, enqueue
+from connector.pipeline.models import InboundSignature
+from connector.platform.request_limits import HEX_SHA256, UNIX_SECONDS, DoorError, header, read_body
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")

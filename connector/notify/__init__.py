@@ -57,10 +57,10 @@ def get_runtime(app: Flask) -> NotifyRuntime:
 
 
 def init_app(app: Flask) -> None:
-    from connector import scheduler
-    from connector.db import get_db
+    from connector.platform import scheduler
+    from connector.platform.db import get_db
     from connector.notify import actions, digest, outbox, sla
-    from connector.routing import RoutingConfigs
+    from connector.routing.active import RoutingConfigs
 
     settings = app.config["LEADROUTER_SETTINGS"]
     # LEADROUTER_NOTIFY_TEMPLATES_DIR once settings has it; app.config["NOTIFY_TEMPLATES_DIR"] meanwhile.
@@ -92,7 +92,7 @@ def init_app(app: Flask) -> None:
             log.info("notifications: %d sent, %d retrying, %d failed", report.sent, report.retrying, report.failed)
 
     def check(app: Flask) -> None:
-        from connector.routing import RoutingConfigMissing
+        from connector.routing.active import RoutingConfigMissing
 
         try:
             sla.check_sla(get_db(app), configs, runtime.clock(), settings=settings)

@@ -24,11 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.db import get_db
-from connector.models import Assignment, Notification
+from connector.platform.db import get_db
+from connector.pipeline.models import Assignment
+from connector.notify.models import Notification
 from connector.notify import blocks, lifecycle, pause
 from connector.notify.base import Kind, NotifyError, NotifyEvent
-from connector.request_limits import DoorError, read_body
+from connector.platform.request_limits import DoorError, read_body
 
 log = logging.getLogger(__name__)
 bp = Blueprint("notify_actions", __name__)

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from connector.models import Assignment
+from connector.pipeline.models import Assignment
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector import inbox
-from connector.models import Assignment, AssignmentEvent, LeadStatus
+from connector.pipeline import inbox
+from connector.pipeline.models import Assignment, AssignmentEvent, LeadStatus
 from connector.notify.base import NotifyEvent
 
 log = logging.getLogger(__name__)

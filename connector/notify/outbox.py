@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tenacity import wait_exponential_jitter
 
-from connector.db import Database
-from connector.models import Assignment, AssignmentEvent, LeadStatus, Notification, OutboxStatus
+from connector.platform.db import Database
+from connector.pipeline.models import Assignment, AssignmentEvent, LeadStatus
+from connector.notify.models import Notification, OutboxStatus
 from connector.notify import content, targets
 from connector.notify.base import Kind, Message, Notifier, NotifyError, NotifyEvent
 
@@ -44,7 +45,7 @@ def _settings(settings: Any | None) -> Any:
 
     if has_app_context():
         return current_app.config["LEADROUTER_SETTINGS"]
-    from connector.settings import load_settings
+    from connector.platform.settings import load_settings
 
     return load_settings()
 

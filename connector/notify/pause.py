@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.models import Assignment, AssignmentEvent, AuditLog, Rep
+from connector.pipeline.models import Assignment, AssignmentEvent
+from connector.platform.models import AuditLog
+from connector.routing.models import Rep
 from connector.notify import outbox, targets
 from connector.notify.base import Kind, NotifyEvent
 

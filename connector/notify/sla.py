@@ -17,8 +17,9 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.db import Database
-from connector.models import Assignment, AssignmentEvent, Notification
+from connector.platform.db import Database
+from connector.pipeline.models import Assignment, AssignmentEvent
+from connector.notify.models import Notification
 from connector.notify import lifecycle, outbox, pause, targets
 from connector.notify.base import Kind, NotifyEvent
 

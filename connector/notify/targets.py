@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
-from connector.models import Rep as RosterRep
+from connector.routing.models import Rep as RosterRep
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The settings page (server-rendered Flask + Jinja) and the JSON API, over ``connector.services``.
+"""The settings page (server-rendered Flask + Jinja) and the JSON API, over the rooms' services (``connector/*/``).
 
 Wire with ``connector.web.init_app(app)``; the ``users`` CLI group is ``connector.web.cli.users``.
 """
@@ -11,9 +11,9 @@ from flask import Flask, render_template, request
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFError
 
-from connector.db import get_db
-from connector.services import users as users_service
-from connector.services.users import Principal
+from connector.platform.db import get_db
+from connector.web import users as users_service
+from connector.web.users import Principal
 from connector.web import security
 
 

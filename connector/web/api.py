@@ -12,10 +12,12 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 
-from connector.db import get_db
-from connector.services import Invalid, ServiceError
-from connector.services import leads, roster, simulator, users
-from connector.services import rules as rules_service
+from connector.platform.db import get_db
+from connector.platform.services import Invalid, ServiceError
+from connector.pipeline import leads, simulator
+from connector.routing import roster
+from connector.web import users
+from connector.routing import rules as rules_service
 from connector.web.openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -277,8 +279,8 @@ def _admin_only():
 def _connection_body(row) -> dict[str, Any]:
     """A connection as the API shows it: every non-secret key, and for each secret only whether
     it is set (secrets are write-only)."""
-    from connector.connections import BrokenSpec
-    from connector.services import connections as connections_service
+    from connector.connections.registry import BrokenSpec
+    from connector.connections import service as connections_service
 
     box = current_app.extensions["leadrouter.secrets"]
     spec = connections_service.spec_of(row, connections_service._box_decrypt(box, row.secrets))
@@ -292,7 +294,7 @@ def _connection_body(row) -> dict[str, Any]:
 def list_connections():
     """Every connection: those stored here (all keys) and those of the file or the environment
     (their names and kinds: edit them where they are defined)."""
-    from connector.services import connections as connections_service
+    from connector.connections import service as connections_service
 
     if (refused := _admin_only()) is not None:
         return refused
@@ -309,7 +311,7 @@ def list_connections():
 @token_required
 def create_connection():
     """Store a new connection: the keys of docs/connections.md as JSON (secrets as values)."""
-    from connector.services import connections as connections_service
+    from connector.connections import service as connections_service
 
     if (refused := _admin_only()) is not None:
         return refused
@@ -325,8 +327,8 @@ def create_connection():
 @token_required
 def update_connection(name: str):
     """Change a stored connection: the keys given replace theirs; the others, secrets included, stay."""
-    from connector.services import NotFound
-    from connector.services import connections as connections_service
+    from connector.platform.services import NotFound
+    from connector.connections import service as connections_service
 
     if (refused := _admin_only()) is not None:
         return refused
@@ -345,7 +347,7 @@ def update_connection(name: str):
 @token_required
 def test_connection(name: str):
     """"Test connection" (admins): cheap reads and every mapped field against the CRM's field list."""
-    from connector.services import connections as connections_service
+    from connector.connections import service as connections_service
 
     if g.principal.role != "admin":
         return _error(403, "only admins may test connections")

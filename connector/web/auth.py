@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from connector.db import get_db
-from connector.models import UserRole
-from connector.services import Invalid, NotFound
-from connector.services import users as users_service
+from connector.platform.db import get_db
+from connector.web.models import UserRole
+from connector.platform.services import Invalid, NotFound
+from connector.web import users as users_service
 from connector.web.security import role_required
 
 bp = Blueprint("web_auth", __name__, template_folder="templates")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from connector.models import UserRole
+from connector.web.models import UserRole
 
 
 def _app():
@@ -27,9 +27,9 @@ def users() -> None:
 @click.option("--password", default=None, help="Default: asked for (hidden, twice).")
 def create(email: str, role: str, password: str | None) -> None:
     """Create a user who can sign in (admins: connections and users; managers: rules, roster, log)."""
-    from connector.db import get_db
-    from connector.services import Invalid
-    from connector.services import users as users_service
+    from connector.platform.db import get_db
+    from connector.platform.services import Invalid
+    from connector.web import users as users_service
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from connector import health as health_room
-from connector.db import get_db
-from connector.services import Invalid, NotFound
-from connector.services import connections as service
+from connector.connections import health as health_room
+from connector.platform.db import get_db
+from connector.platform.services import Invalid, NotFound
+from connector.connections import service
 from connector.web.security import role_required
 
 bp = Blueprint("web_conn", __name__, url_prefix="/settings/connections", template_folder="templates")

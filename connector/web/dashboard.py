@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, render_template, request
 
-from connector.db import get_db
-from connector.home import has_rules, next_steps
-from connector.services import history, stats
+from connector.platform.db import get_db
+from connector.web.home import has_rules, next_steps
+from connector.web import history, stats
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")

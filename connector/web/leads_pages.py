@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from connector.db import get_db
-from connector.services import Invalid, NotFound, ServiceError
-from connector.services import leads
+from connector.platform.db import get_db
+from connector.platform.services import Invalid, NotFound, ServiceError
+from connector.pipeline import leads
 
 bp = Blueprint("web_leads", __name__, url_prefix="/settings/log", template_folder="templates")
 

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from connector.db import get_db
-from connector.services import Invalid, NotFound, ServiceError
-from connector.services import roster
-from connector.services import rules as rules_service
+from connector.platform.db import get_db
+from connector.platform.services import Invalid, NotFound, ServiceError
+from connector.routing import roster
+from connector.routing import rules as rules_service
 
 bp = Blueprint("web_roster", __name__, url_prefix="/settings/roster", template_folder="templates")
 CAPS = ("weight", "max_open", "hourly_cap", "daily_cap", "weekly_cap")

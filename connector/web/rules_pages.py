@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from connector import routing_store
-from connector.db import get_db
-from connector.services import Invalid, NotFound, ServiceError
-from connector.services import rules as rules_service
+from connector.routing import store as routing_store
+from connector.platform.db import get_db
+from connector.platform.services import Invalid, NotFound, ServiceError
+from connector.routing import rules as rules_service
 from connector.web import rule_form
 
 bp = Blueprint("web_rules", __name__, url_prefix="/settings/rules", template_folder="templates")
@@ -168,7 +168,7 @@ def export():
     except NotFound:
         return render_template("web/error.html", status=404, message=f"There is no version {number}."), 404
     if row is None:
-        from connector import routing_store
+        from connector.routing import store as routing_store
         row = routing_store.get_version(db)
     if row is None:
         flash("Nothing to export yet: no routing config is stored.", "error")

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Flask, render_template, request
 
-from connector.db import get_db
-from connector.services import Invalid
-from connector.services import rules as rules_service
-from connector.services import simulator
+from connector.platform.db import get_db
+from connector.platform.services import Invalid
+from connector.routing import rules as rules_service
+from connector.pipeline import simulator
 
 bp = Blueprint("web_sim", __name__, url_prefix="/settings/simulate", template_folder="templates")
 

@@ -32,10 +32,10 @@ import requests
 import yaml
 from sqlalchemy import select
 
-from connector.db import get_db
-from connector.models import Assignment, AssignmentEvent, InboxEvent
-from connector.routing_store import save_version
-from connector.starter import starter_config
+from connector.platform.db import get_db
+from connector.pipeline.models import Assignment, AssignmentEvent, InboxEvent
+from connector.routing.store import save_version
+from connector.routing.starter import starter_config
 from tests.pipeline.conftest import routed  # noqa: F401 — the fixture, reused
 from tests.pipeline.test_end_to_end import owner_in_crm
 from tests.pipeline.test_processes import ROOT, start_web, stop, wait_for_sandbox_requests, worker_env

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from sqlalchemy import func, select
 
-from connector.db import get_db
-from connector.models import InboxEvent
+from connector.platform.db import get_db
+from connector.pipeline.models import InboxEvent
 from tests.conftest import make_test_app
 from tests.fuzz.tally import PARSED, TALLY
 

@@ -19,14 +19,14 @@ from adapters import salesforce_outbound
 from adapters.errors import WebhookRejected
 from adapters.hubspot import HubSpotAdapter
 from connector.notify.actions import SlackPayload, _payload
-from connector.routing_store import validate_text
+from connector.routing.store import validate_text
 from tests.conftest import TEST_KEYS
 from tests.fuzz.conftest import FUZZ
 from tests.fuzz.tally import PARSED
 from tests.fuzz.test_doors_fuzz import (bodies, hubspot_bodies, inbound_bodies, json_values, outbound_bodies,
                                         slack_bodies)
 from webhooks import InboundBody
-from connector.request_limits import DoorError
+from connector.platform.request_limits import DoorError
 
 ROUTING = yaml.safe_load((Path(__file__).resolve().parents[1] / "data" / "routing.yaml").read_text())
 
@@ -125,8 +125,8 @@ def test_routing_configs_through_the_stores_validator(text):
 
 @pytest.fixture(scope="module")
 def connection_store(tmp_path_factory):
-    from connector.db import Database, upgrade
-    from connector.keys import SecretBox
+    from connector.platform.db import Database, upgrade
+    from connector.platform.keys import SecretBox
 
     path = tmp_path_factory.mktemp("connections") / "c.db"
     upgrade(f"sqlite:///{path}")
@@ -151,7 +151,8 @@ connection_forms = connection_forms_valid | st.dictionaries(
 @FUZZ
 @given(form=connection_forms)
 def test_connection_specs_through_the_connection_store(connection_store, form):
-    from connector.services import Invalid, connections
+    from connector.platform.services import Invalid
+    from connector.connections import service as connections
 
     db, box = connection_store
     try:
@@ -164,7 +165,7 @@ def test_connection_specs_through_the_connection_store(connection_store, form):
     for spec in connections.specs(db, box):   # a saved spec always builds or says why not
         assert spec.kind in connections.KIND_NAMES
     with db.session() as session:   # keep the store small: one row per example
-        from connector.models import Connection
+        from connector.connections.models import Connection
         session.delete(session.get(Connection, row.id))
 
 
@@ -192,7 +193,7 @@ connection_files = st.one_of(
 @given(text=connection_files)
 @example(text="connections: [{kind: [hubspot]}]")
 def test_connection_files(tmp_path_factory, text):
-    from connector.connections import ConnectionsFileError, load_file
+    from connector.connections.registry import ConnectionsFileError, load_file
 
     path = tmp_path_factory.mktemp("file", numbered=True) / "connections.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")

@@ -73,7 +73,7 @@ class Kit:
 
     @property
     def db(self):
-        from connector.db import get_db
+        from connector.platform.db import get_db
 
         return get_db(self.app)
 
@@ -89,7 +89,7 @@ class Kit:
         return self.now()
 
     def config(self):
-        from connector.routing import RoutingConfigs
+        from connector.routing.active import RoutingConfigs
 
         return RoutingConfigs(self.db).current().config
 
@@ -97,8 +97,8 @@ class Kit:
                 enqueue: bool = True, summary: dict | None = None, connection: str = "salesforce", **extra: Any):
         """An assignment as the pipeline leaves it (written), with its inbox row done, and its
         notifications queued the way the pipeline calls us."""
-        from connector import inbox
-        from connector.models import Assignment, InboxEvent, InboxStatus
+        from connector.pipeline import inbox
+        from connector.pipeline.models import Assignment, InboxEvent, InboxStatus
         from connector.notify.outbox import enqueue_assignment_notifications
         from sqlalchemy import select
 
@@ -132,8 +132,8 @@ class Kit:
 
 
 def build_app(db_url: str, var_dir: Path, running, **extra):
-    from connector import routing_store
-    from connector.db import get_db
+    from connector.routing import store as routing_store
+    from connector.platform.db import get_db
     from tests.conftest import make_test_app
 
     routing = extra.pop("ROUTING", ROUTING)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from connector.models import Assignment
+from connector.pipeline.models import Assignment
 from connector.notify.actions import accept_token
 from tests.web.conftest import make_user, sign_in
 

@@ -6,10 +6,11 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from connector.models import Assignment, Notification
+from connector.pipeline.models import Assignment
+from connector.notify.models import Notification
 from connector.notify.digest import send_due
 from connector.notify.sla import check_sla
-from connector.routing import RoutingConfigs
+from connector.routing.active import RoutingConfigs
 
 
 def test_the_team_gets_yesterdays_figures_once_after_the_digest_time(kit):

@@ -14,7 +14,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
-from connector.models import Assignment, Notification
+from connector.pipeline.models import Assignment
+from connector.notify.models import Notification
 from tests.notify.conftest import Kit, build_app
 
 USER, PASSWORD = "leadrouter", "s3cret pass"

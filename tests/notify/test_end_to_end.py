@@ -12,12 +12,13 @@ import yaml
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from connector import inbox, jobs, routing_store
-from connector.db import get_db
-from connector.models import Assignment
+from connector.pipeline import inbox, jobs
+from connector.routing import store as routing_store
+from connector.platform.db import get_db
+from connector.pipeline.models import Assignment
 from connector.notify.outbox import deliver_due, enqueue_assignment_notifications
-from connector.routing import RoutingConfigs
-from connector.starter import starter_config
+from connector.routing.active import RoutingConfigs
+from connector.routing.starter import starter_config
 from tests.conftest import make_test_app
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from connector import scheduler
+from connector.platform import scheduler
 from tests.notify.conftest import _kit, build_app
 
 
@@ -27,10 +27,10 @@ def scheduled(sqlite_url, tmp_path, slack_sandbox, sandbox, caplog):
     """The kit with the real scheduler running its registered jobs (as `run` and `worker` do)."""
     made = _kit(sqlite_url, tmp_path, slack_sandbox, sandbox, LEADROUTER_SLA_CHECK_SECONDS=1)
     sched = scheduler.get_scheduler(made.app)
-    caplog.set_level(logging.INFO, logger="connector.scheduler")
+    caplog.set_level(logging.INFO, logger="connector.platform.scheduler")
     yield made, sched
     sched.shutdown(wait=True)
-    failed = [r.getMessage() for r in caplog.records if r.name == "connector.scheduler" and r.levelno >= logging.ERROR]
+    failed = [r.getMessage() for r in caplog.records if r.name == "connector.platform.scheduler" and r.levelno >= logging.ERROR]
     assert failed == []  # no job may fail on its tick (the jobs once crashed on every tick)
     made.app.extensions["leadrouter.db"].dispose()
 
@@ -68,7 +68,7 @@ def test_without_slack_or_smtp_settings_there_are_no_notifiers_and_actions_are_r
 def test_without_slack_or_smtp_nothing_is_queued_that_could_only_fail(tmp_path, sqlite_url, slack_sandbox, sandbox):
     from sqlalchemy import func, select
 
-    from connector.models import Notification
+    from connector.notify.models import Notification
     from tests.notify.conftest import Kit
 
     app = build_app(sqlite_url, tmp_path / "var", slack_sandbox)

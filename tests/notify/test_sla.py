@@ -7,9 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from connector.models import Assignment, AssignmentEvent, AuditLog, InboxEvent, Notification, Rep
+from connector.pipeline.models import Assignment, AssignmentEvent, InboxEvent
+from connector.platform.models import AuditLog
+from connector.notify.models import Notification
+from connector.routing.models import Rep
 from connector.notify.sla import check_sla
-from connector.routing import RoutingConfigs
+from connector.routing.active import RoutingConfigs
 from tests.notify.conftest import click
 
 LEAD = "00Q5g00000ZOEAAA"
@@ -142,7 +145,7 @@ def test_breaches_broken_by_a_met_sla_do_not_pause(kit):
 
 
 def test_a_lead_rerouted_at_the_last_step_still_counts_its_next_breach(kit):
-    from connector import routing_store
+    from connector.routing import store as routing_store
 
     body = routing_store.get_version(kit.db).body.replace("ladder: [remind, reroute, escalate]", "ladder: [reroute]")
     assert routing_store.save_version(kit.db, body, actor="test") == 2

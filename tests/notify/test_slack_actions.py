@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from connector.models import Assignment, AssignmentEvent, InboxEvent
+from connector.pipeline.models import Assignment, AssignmentEvent, InboxEvent
 from connector.notify.sla import check_sla
-from connector.routing import RoutingConfigs
+from connector.routing.active import RoutingConfigs
 from sandbox.slack import signed_headers
 from tests.notify.conftest import click
 

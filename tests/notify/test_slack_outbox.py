@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from connector.models import Assignment, AssignmentEvent, Notification
+from connector.pipeline.models import Assignment, AssignmentEvent
+from connector.notify.models import Notification
 from tests.notify.conftest import MAYA
 
 

@@ -16,12 +16,12 @@ import yaml
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from connector import jobs
-from connector.connections import Connections, from_settings
-from connector.models import Assignment, InboxEvent
-from connector.routing_store import save_version
-from connector.starter import starter_config
-from connector.db import get_db
+from connector.pipeline import jobs
+from connector.connections.registry import Connections, from_settings
+from connector.pipeline.models import Assignment, InboxEvent
+from connector.routing.store import save_version
+from connector.routing.starter import starter_config
+from connector.platform.db import get_db
 from tests.conftest import make_test_app
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from connector.models import InboxEvent
+from connector.pipeline.models import InboxEvent
 from tests.pipeline.test_end_to_end import owner_in_crm
 from tests.pipeline.test_processes import ROOT, create_contacts, worker_env
 
@@ -62,7 +62,7 @@ def test_backfill_of_an_unknown_connection_or_a_bad_date_is_one_line(routed):
 def test_a_burst_of_records_in_one_second_keeps_the_poller_moving(routed):
     """The cursor keeps the ids seen at its boundary timestamp: a list import of many records
     created in the same instant made it longer than the column once (the poll failed forever)."""
-    from connector import jobs
+    from connector.pipeline import jobs
 
     routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)
     routed.crm.sandbox.options["salesforce_outbound_url"] = None

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from adapters import InvalidData
-from connector import inbox
-from connector.db import get_db
-from connector.models import LeadStatus
+from connector.pipeline import inbox
+from connector.platform.db import get_db
+from connector.pipeline.models import LeadStatus
 from tests.pipeline.test_end_to_end import owner_in_crm
 
 INJECTION = "00Q' OR Id != '"

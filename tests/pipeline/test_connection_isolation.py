@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from connector.db import get_db
-from connector.models import Connection, LeadStatus
+from connector.platform.db import get_db
+from connector.connections.models import Connection
+from connector.pipeline.models import LeadStatus
 from tests.conftest import make_test_app
 from tests.pipeline.test_end_to_end import owner_in_crm
 from tests.pipeline.test_processes import ROOT, worker_env

@@ -11,8 +11,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from connector.db import get_db
-from connector.models import InboxEvent
+from connector.platform.db import get_db
+from connector.pipeline.models import InboxEvent
 from tests.conftest import make_test_app
 
 SECRET = "app-secret-for-tests"

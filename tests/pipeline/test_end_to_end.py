@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from connector.models import AssignmentEvent, LeadStatus
+from connector.pipeline.models import AssignmentEvent, LeadStatus
 
 
 def owner_in_crm(routed, vendor: str, lead_id: str) -> str | None:
@@ -41,7 +41,7 @@ def test_webhooks_in_owners_written_back_and_every_step_logged(routed):
 def test_polling_catches_leads_no_webhook_announced(routed):
     routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)
     routed.crm.sandbox.options["salesforce_outbound_url"] = None
-    from connector import jobs
+    from connector.pipeline import jobs
 
     jobs.record_connections(routed.app)  # connected now (what every command's start-up does)
     hubspot_ids = routed.create_leads("hubspot", 3)
@@ -60,7 +60,7 @@ def test_polling_catches_leads_no_webhook_announced(routed):
 def _events(routed, assignment_id: int) -> list[AssignmentEvent]:
     from sqlalchemy import select
 
-    from connector.db import get_db
+    from connector.platform.db import get_db
 
     with get_db(routed.app).session() as session:
         return list(session.scalars(select(AssignmentEvent).where(AssignmentEvent.assignment_id == assignment_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from connector.models import InboxEvent, LeadStatus
+from connector.pipeline.models import InboxEvent, LeadStatus
 from tests.pipeline.test_end_to_end import owner_in_crm
 
 FINAL = {LeadStatus.WRITTEN.value, LeadStatus.TAKEN_BY_HUMAN.value, LeadStatus.DEAD.value}
@@ -81,7 +81,7 @@ def test_a_human_who_took_the_lead_first_is_never_overwritten(routed):
 
 
 def test_a_lead_whose_writes_keep_failing_goes_dead_and_a_retry_routes_it(routed):
-    from connector.services import leads
+    from connector.pipeline import leads
 
     routed.app.extensions["leadrouter.runtime"].pipeline.max_attempts = 3
     (lead_id,) = routed.create_leads("hubspot", 1)
@@ -106,9 +106,9 @@ def test_a_lead_whose_writes_keep_failing_goes_dead_and_a_retry_routes_it(routed
 def test_load_stays_true_when_a_human_takes_one_lead_while_we_assign_another(routed):
     import yaml
 
-    from connector.db import get_db
-    from connector.models import RepState
-    from connector.routing_store import save_version
+    from connector.platform.db import get_db
+    from connector.routing.models import RepState
+    from connector.routing.store import save_version
 
     connections = routed.app.extensions["leadrouter.connections"]
     ana, human = [u for u in connections.adapter("hubspot").read_roster()

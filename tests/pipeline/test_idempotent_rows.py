@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from connector import db as db_room
-from connector.jobs import _connection_row
-from connector.models import Connection
+from connector.platform import db as db_room
+from connector.pipeline.jobs import _connection_row
+from connector.connections.models import Connection
 
 
 @pytest.fixture

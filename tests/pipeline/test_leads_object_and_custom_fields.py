@@ -7,10 +7,10 @@ from __future__ import annotations
 import yaml
 
 from adapters.specs import HubSpotConnection, SalesforceConnection
-from connector.connections import Connections
-from connector.db import get_db
-from connector.models import LeadStatus
-from connector.routing_store import get_version, save_version
+from connector.connections.registry import Connections
+from connector.platform.db import get_db
+from connector.pipeline.models import LeadStatus
+from connector.routing.store import get_version, save_version
 from tests.pipeline.test_end_to_end import owner_in_crm
 
 

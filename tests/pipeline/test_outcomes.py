@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from connector.db import get_db
-from connector.models import RepState
-from connector.outcomes import sync_outcomes
+from connector.platform.db import get_db
+from connector.routing.models import RepState
+from connector.pipeline.outcomes import sync_outcomes
 
 
 def test_first_activity_and_conversion_come_back_once(routed):

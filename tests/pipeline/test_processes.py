@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connector.db import get_db
-from connector.models import LeadStatus
-from connector.routing_store import save_version
+from connector.platform.db import get_db
+from connector.pipeline.models import LeadStatus
+from connector.routing.store import save_version
 from tests.conftest import TEST_KEYS
 from tests.pipeline.conftest import sandbox_settings, wait_until
 from tests.pipeline.test_end_to_end import owner_in_crm
@@ -247,7 +247,7 @@ def test_gunicorn_workers_never_share_a_database_connection(postgres_routed):
 
     import requests
 
-    from connector.models import InboxEvent
+    from connector.pipeline.models import InboxEvent
 
     routed = postgres_routed
     routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)   # only our requests

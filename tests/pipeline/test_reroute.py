@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from connector.db import get_db
-from connector.inbox import IncomingLead, enqueue
-from connector.models import RepState
+from connector.platform.db import get_db
+from connector.pipeline.inbox import IncomingLead, enqueue
+from connector.routing.models import RepState
 from tests.pipeline.test_end_to_end import owner_in_crm
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from connector import jobs
-from connector.db import get_db
-from connector.models import Rep, RepState
+from connector.pipeline import jobs
+from connector.platform.db import get_db
+from connector.routing.models import Rep, RepState
 
 
 def salesforce_token(routed) -> str:

@@ -19,7 +19,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory) -> Path:
     """One migrated SQLite file, copied for each test: migrating per test costs more than the test."""
-    from connector import db as db_room
+    from connector.platform import db as db_room
 
     path = tmp_path_factory.mktemp("template") / "leadrouter.db"
     db_room.upgrade(f"sqlite:///{path}")
@@ -53,8 +53,8 @@ def _password_hash() -> str:
 def make_user(db, email: str, role: str):
     """A user with PASSWORD; hashed once per run (scrypt is slow on purpose). Sign-in still
     checks the real hash."""
-    from connector.models import User
-    from connector.services.users import Principal
+    from connector.web.models import User
+    from connector.web.users import Principal
 
     with db.session() as session:
         user = User(email=email, password_hash=_password_hash(), role=role, active=True)
@@ -102,7 +102,7 @@ def admin_client(web_app, admin):
 
 @pytest.fixture
 def routing(db):
-    from connector import routing_store
+    from connector.routing import store as routing_store
 
     return routing_store.save_version(db, ROUTING, actor="test")
 

@@ -8,9 +8,10 @@ import re
 import pytest
 import yaml
 
-from connector import routing_store
-from connector.models import Assignment, AuditLog, InboxEvent
-from connector.services import users
+from connector.routing import store as routing_store
+from connector.pipeline.models import Assignment, InboxEvent
+from connector.platform.models import AuditLog
+from connector.web import users
 from tests.web.conftest import ROUTING, post
 
 

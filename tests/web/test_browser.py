@@ -10,8 +10,10 @@ from statistics import median
 import yaml
 from playwright.sync_api import expect
 
-from connector import routing_store
-from connector.models import Assignment, Connection, InboxEvent, Rep
+from connector.routing import store as routing_store
+from connector.pipeline.models import Assignment, InboxEvent
+from connector.connections.models import Connection
+from connector.routing.models import Rep
 from tests.web.browser import ARTIFACTS, browser, live_server, page  # noqa: F401 — fixtures
 from tests.web.conftest import PASSWORD
 

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from connector import health as health_room
-from connector.models import Connection, ConnectionHealthRecord
-from connector.services import users
+from connector.connections import health as health_room
+from connector.connections.models import Connection, ConnectionHealthRecord
+from connector.web import users
 from tests.conftest import TEST_KEYS
 from tests.test_cli import run_cli
 from tests.web.conftest import post

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 
-from connector.models import AuditLog, Connection
+from connector.platform.models import AuditLog
+from connector.connections.models import Connection
 from tests.web.conftest import post
 
 HUBSPOT = {"kind": "hubspot", "name": "hubspot-eu", "base_url": "https://api.hubapi.com", "poll_interval_s": "120",
@@ -74,7 +75,7 @@ def test_a_refused_token_is_explained(admin_client, crm):
 
 
 def test_stored_connections_become_specs_for_the_worker(admin_client, db, web_app):
-    from connector.services import connections
+    from connector.connections import service as connections
 
     post(admin_client, "/settings/connections/new?kind=salesforce",
          {"kind": "salesforce", "name": "sf", "url": "https://login.salesforce.com", "client_id": "abc",

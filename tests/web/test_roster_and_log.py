@@ -6,9 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 import yaml
 
-from connector import routing_store
-from connector.models import Assignment, AssignmentEvent, AuditLog, InboxEvent, Rep
-from connector.routing import RoutingConfigs
+from connector.routing import store as routing_store
+from connector.pipeline.models import Assignment, AssignmentEvent, InboxEvent
+from connector.platform.models import AuditLog
+from connector.routing.models import Rep
+from connector.routing.active import RoutingConfigs
 from tests.web.conftest import post
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)

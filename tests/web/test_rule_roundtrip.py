@@ -16,7 +16,7 @@ import lxml.html
 import pytest
 import yaml
 
-from connector import routing_store
+from connector.routing import store as routing_store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.S | re.M)

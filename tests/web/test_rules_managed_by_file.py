@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from connector import routing_store
-from connector.services import users
+from connector.routing import store as routing_store
+from connector.web import users
 from tests.conftest import TEST_KEYS
 from tests.web.conftest import ROUTING, csrf_of, make_user, sign_in
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from connector import routing_store
-from connector.models import AuditLog
+from connector.routing import store as routing_store
+from connector.platform.models import AuditLog
 from tests.web.conftest import ROUTING, post
 
 TWO_CONDITIONS = {

@@ -7,7 +7,9 @@ import re
 import pytest
 from flask import Flask
 
-from connector.models import Assignment, AuditLog, User
+from connector.pipeline.models import Assignment
+from connector.platform.models import AuditLog
+from connector.web.models import User
 from connector.web.security import SELF_AUTHENTICATED, is_public
 from tests.web.conftest import PASSWORD, csrf_of, make_user, post
 
@@ -216,7 +218,7 @@ def test_ids_too_large_for_the_database_are_404_not_500(manager_client):
 
 
 def test_a_switched_off_user_loses_their_session_and_tokens(web_app, admin, admin_client, manager, db):
-    from connector.services import users
+    from connector.web import users
     from tests.web.conftest import sign_in
 
     manager_client = web_app.test_client()

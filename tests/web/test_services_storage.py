@@ -6,10 +6,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from connector import routing_store
-from connector.models import Assignment, InboxEvent
-from connector.services import leads, roster, stats, users
-from connector.services import rules as rules_service
+from connector.routing import store as routing_store
+from connector.pipeline.models import Assignment, InboxEvent
+from connector.pipeline import leads
+from connector.routing import roster
+from connector.web import stats, users
+from connector.routing import rules as rules_service
 from tests.web.conftest import ROUTING
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)

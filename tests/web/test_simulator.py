@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from connector import routing_store
-from connector.models import Assignment
+from connector.routing import store as routing_store
+from connector.pipeline.models import Assignment
 from tests.web.conftest import ROUTING, post
 
 CSV = """id,email,country,industry,employees,actual_owner
