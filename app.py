@@ -15,6 +15,8 @@ import logging
 import signal
 import sys
 import threading
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import click
@@ -31,6 +33,9 @@ from connector.platform.keys import SecretBox, ensure_keys
 from connector.platform.settings import ENV_PREFIX, SettingsError, load_settings
 
 log = logging.getLogger("leadrouter")
+
+# The version is written in one place, pyproject.toml; `--version` and the page footer show it.
+VERSION = tomllib.loads(Path(__file__).with_name("pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 
 # Commands that belong to issues still open say so and exit 2 (see `not_landed`).
 EXIT_NOT_AVAILABLE = 2
@@ -60,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
         JSON_SORT_KEYS=False,
+        LEADROUTER_VERSION=VERSION,
     )
     app.config.update(config)
     app.extensions["leadrouter.secrets"] = SecretBox(encryption_key)
@@ -132,6 +138,7 @@ def not_landed(what: str, issue: str) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(VERSION, "--version", prog_name="leadrouter", message="%(prog)s %(version)s")
 def cli() -> None:
     """leadrouter: routes new CRM leads to the right sales rep and explains why."""
 
