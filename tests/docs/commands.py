@@ -69,7 +69,7 @@ def commands_in_text(text: str, where: str, *, bare_app_args: bool = False) -> l
             found.append(DocCommand(where, "app", tuple(_words(match.group(1)))))
             continue
         words = _words(part)
-        while words and _ENV_ASSIGNMENT.match(words[0]):
+        while words and (_ENV_ASSIGNMENT.match(words[0]) or words[0] == "sudo"):
             words.pop(0)
         in_image = _docker_run_args(words)
         if in_image is not None:
