@@ -4,11 +4,12 @@ No I/O and no clock reads: every input is an argument. See docs/routing-config.m
 """
 from .choices import Assign, OnEmpty, Skip
 from .config import RoutingConfig, dump_config, load_config
-from .decide import decide, priority_key, simulate
+from .decide import decide
 from .decision import Decision, Status
 from .errors import ConfigError, ConfigIssue
 from .geo import normalize_country, normalize_state
 from .lead import Lead
+from .replay import priority_key, simulate
 from .state import InMemoryState, RepDelta, RepState, RoutingState, StateChanges
 from .vocabulary import describe_vocabulary
 

@@ -60,7 +60,9 @@ class OnEmpty(Choice):
 class Assign(Choice):
     """A rule's ``assign:``, instead of ``to:``: the owner comes from the CRM's records."""
 
-    ACCOUNT_OWNER = "account_owner", "the owner of the account matching the lead's email/website domain"
+    ACCOUNT_OWNER = "account_owner", "the owner of the account the lead belongs to (see match)"
+    EXISTING_OWNER = "existing_owner", ("the owner of an open lead or contact of the same person "
+                                        "(same email, or same name at the same company domain)")
 
 
 
@@ -70,3 +72,26 @@ class LadderStep(Choice):
     REMIND = "remind", "remind the rep (same channels as the assignment, rep targets only)"
     REROUTE = "reroute", "route the lead again, excluding every rep who already had it"
     ESCALATE = "escalate", "tell the manager / team channel (`escalate_to`)"
+
+
+class Match(Choice):
+    """Evidence ``assign: account_owner`` may use (``match:``), strongest first."""
+
+    DOMAIN = "domain", ("the lead's email domain, else its website domain, is an account's domain "
+                        "or a subdomain of it (free-mail and disposable domains never match)")
+    COMPANY = "company", "the lead's company name, normalised, is close to an account's name (threshold)"
+
+
+class QualityCheck(Choice):
+    """The ``quality:`` block's checks; a lead failing one is junk."""
+
+    INVALID_EMAIL = "invalid_email", "the email address is not valid (syntax only, no network)"
+    DISPOSABLE_EMAIL = "disposable_email", "the email domain is a disposable (throwaway) mail service"
+    TEST_VALUES = "test_values", ("obvious test values: test, asdf, repeated characters, reserved "
+                                  "example domains, a name equal to the email")
+    INVALID_PHONE = "invalid_phone", "the phone number cannot be valid for the lead's country"
+
+
+class QualityAction(Choice):
+    HOLD = "hold", "status junk, left unassigned"
+    ROUTE = "route", "tag the decision as junk and route it as usual"

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .choices import Assign
+from .accounts import AccountIndex
+from .choices import Assign, Match
 from .conditions import Node, compile_condition
 from .days_off import days_off_for
 from .errors import ConfigIssue
@@ -12,7 +13,10 @@ from .geo import compile_postal_pattern, normalize_state
 from .hours import away_bounds, load_zone, parse_hours
 from .eligibility import REQUIREMENTS, CRep
 from .pickers import PICKERS
-from .text import website_domain
+from .quality import QualityGate
+
+
+DEFAULT_THRESHOLD = 88.0   # company-name similarity an account match needs (0..100)
 
 
 @dataclass
@@ -20,12 +24,18 @@ class CRule:
     name: str
     index: int
     node: Node | None
-    account: bool
+    assign: str | None             # an Assign, or None: pick among `to`
     candidates: tuple[CRep, ...]
     cand_index: dict[str, int]
     requirements: tuple
     picker: Any
     on_empty: str
+    match: frozenset[str] = frozenset({Match.DOMAIN})
+    threshold: float = DEFAULT_THRESHOLD
+
+    @property
+    def account(self) -> bool:
+        return self.assign == Assign.ACCOUNT_OWNER
 
 
 @dataclass
@@ -36,11 +46,23 @@ class CompiledConfig:
     rules: tuple[CRule, ...]
     fallback: tuple[CRep, ...] | None
     fallback_index: dict[str, int]
-    accounts: dict[str, str]
+    accounts: AccountIndex          # the config's own accounts
     seed: int
     rep_models: dict[str, Any] = field(default_factory=dict)
     owner_index: dict[tuple[str, str], str] = field(default_factory=dict)
     territories: dict[str, "TerritoryIndex"] = field(default_factory=dict)  # by country
+    quality: QualityGate | None = None
+    quality_owners: tuple[CRep, ...] = ()        # a junk lead's owner (action rep:X / team:X)
+
+    @property
+    def needs_accounts(self) -> bool:
+        """A rule matches accounts: the connector should pass the CRM's (``decide(accounts=)``)."""
+        return any(r.assign == Assign.ACCOUNT_OWNER for r in self.rules)
+
+    @property
+    def needs_people(self) -> bool:
+        """A rule routes to an existing owner: the connector should pass ``known_people``."""
+        return any(r.assign == Assign.EXISTING_OWNER for r in self.rules)
 
     def territory_matches(self, lead) -> frozenset[str]:
         index = self.territories.get(lead.country or "")
@@ -147,6 +169,25 @@ def _rule_teams(rule: dict, all_teams: list[dict]) -> list[dict]:
             or reps & set(t.get("members") if isinstance(t.get("members"), list) else [])]
 
 
+def _rule_target_issues(rule: dict, path: str, rep_ids: set, team_ids: set, issues: list[ConfigIssue]) -> None:
+    """`to` or `assign` (not both); `match` and `threshold` only with assign: account_owner."""
+    assign = rule.get("assign")
+    if assign is not None:
+        if rule.get("to") is not None:
+            issues.append(ConfigIssue(f"{path}.to", f"use either assign: {assign} or to, not both"))
+    elif rule.get("to") is None:
+        issues.append(ConfigIssue(path, "a rule needs `to` (team:X / rep:X) or `assign` "
+                                        f"({', '.join(a.value for a in Assign)})"))
+    else:
+        _targets(rule["to"], f"{path}.to", rep_ids, team_ids, issues)
+    for key in ("match", "threshold"):
+        if key in rule and assign != Assign.ACCOUNT_OWNER:
+            issues.append(ConfigIssue(f"{path}.{key}", f"{key} applies to assign: account_owner only"))
+    match = rule.get("match")
+    if "threshold" in rule and Match.COMPANY not in (match if isinstance(match, list) else [match]):
+        issues.append(ConfigIssue(f"{path}.threshold", "threshold applies to match: company only"))
+
+
 def _dicts(data, key):
     items = data.get(key) if isinstance(data, dict) else None
     return [(i, x) for i, x in enumerate(items) if isinstance(x, dict)] if isinstance(items, list) else []
@@ -179,13 +220,7 @@ def semantic_issues(data: dict) -> list[ConfigIssue]:
         names.add(rule.get("name"))
         if rule.get("when") is not None:
             compile_condition(rule["when"], f"{path}.when", issues)
-        if rule.get("assign") == "account_owner":
-            if rule.get("to") is not None:
-                issues.append(ConfigIssue(f"{path}.to", "use either assign: account_owner or to, not both"))
-        elif rule.get("to") is None:
-            issues.append(ConfigIssue(path, "a rule needs `to` (team:X / rep:X) or `assign: account_owner`"))
-        else:
-            _targets(rule["to"], f"{path}.to", rep_ids, team_ids, issues)
+        _rule_target_issues(rule, path, rep_ids, team_ids, issues)
         if "pick" in rule and rule["pick"] not in PICKERS:
             issues.append(ConfigIssue(f"{path}.pick", f"unknown picker {rule['pick']!r}; one of: {', '.join(PICKERS)}"))
         _requirements(rule.get("require") or [], f"{path}.require", issues)
@@ -200,6 +235,10 @@ def semantic_issues(data: dict) -> list[ConfigIssue]:
             _notify_issues(data["digest"].get("to"), "digest.to", all_teams, issues)
             _default_team_targets(data["digest"].get("to"), "digest", all_teams, issues,
                                   "no team has a manager or a channel to send it to")
+    quality = data.get("quality") if isinstance(data, dict) else None
+    action = quality.get("action") if isinstance(quality, dict) else None
+    if isinstance(action, str) and action.startswith(("rep:", "team:")):
+        _targets(action, "quality.action", rep_ids, team_ids, issues)
     fb = data.get("fallback") if isinstance(data, dict) else None
     if isinstance(fb, str) and fb.strip().lower() != "none":
         _targets(fb, "fallback", rep_ids, team_ids, issues)
@@ -231,10 +270,10 @@ def build(model, data: dict, issues: list[ConfigIssue]) -> CompiledConfig:
             continue
         node = compile_condition(r.when, f"rules[{i}].when", issues) if r.when is not None else None
         cands = () if r.assign else _expand(r.to or [], reps, teams)
-        rules.append(CRule(r.name, i, node, r.assign == Assign.ACCOUNT_OWNER, cands,
-                           {c.id: k for k, c in enumerate(cands)},
+        rules.append(CRule(r.name, i, node, r.assign, cands, {c.id: k for k, c in enumerate(cands)},
                            tuple(_requirements(r.require, f"rules[{i}].require", issues)),
-                           PICKERS[r.pick], r.on_empty))
+                           PICKERS[r.pick], r.on_empty, frozenset(r.match or (Match.DOMAIN,)),
+                           r.threshold if r.threshold is not None else DEFAULT_THRESHOLD))
     fallback = _expand([model.fallback], reps, teams) if model.fallback else None
     territories: dict[str, TerritoryIndex] = {}
     for r in model.reps:
@@ -242,10 +281,12 @@ def build(model, data: dict, issues: list[ConfigIssue]) -> CompiledConfig:
             states = frozenset(normalize_state(s, t.country) for s in t.state) if t.state else None
             postal = tuple(compile_postal_pattern(p) for p in t.postal) if t.postal else None
             territories.setdefault(t.country, TerritoryIndex()).add(r.id, states, postal)
-    accounts = {(website_domain(a.domain) or a.domain.lower()): a.owner for a in model.accounts}
+    accounts = AccountIndex(model.accounts)
+    gate = QualityGate(model.quality) if model.quality else None
     return CompiledConfig(
         model=model, reps=tuple(reps.values()), rep_by_id=reps, rules=tuple(rules), fallback=fallback,
         fallback_index={c.id: k for k, c in enumerate(fallback or ())}, accounts=accounts, seed=model.seed,
         rep_models={r.id: r for r in model.reps},
         owner_index={(kind, oid): r.id for r in model.reps for kind, oid in r.crm.items()},
-        territories=territories)
+        territories=territories, quality=gate,
+        quality_owners=_expand([gate.target], reps, teams) if gate and gate.target else ())

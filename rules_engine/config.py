@@ -15,13 +15,15 @@ import yaml
 from pydantic import (AfterValidator, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
                       model_validator)
 
+from .accounts import Account
 from .base import Model as _Model
 from .base import listify as _listify
-from .choices import Assign, LadderStep, OnEmpty
+from .choices import Assign, LadderStep, Match, OnEmpty
 from .days_off import HolidayCalendar
 from .errors import ConfigError, ConfigIssue, format_path
 from .geo import has_subdivisions, normalize_country, subdivision_code
 from .hours import load_zone, parse_hours
+from .quality import Quality
 
 ID_PATTERN = r"^[a-z0-9_.-]+$"
 CRM_KINDS = ("salesforce", "hubspot")
@@ -188,17 +190,14 @@ class Digest(_Model):
     _to = field_validator("to", mode="before")(lambda cls, v: _targets_list(v))
 
 
-class Account(_Model):
-    domain: str
-    owner: str
-
-
 class Rule(_Model):
     name: str = Field(min_length=1)
     description: str | None = None
     enabled: bool = True
     when: Any = None                  # validated and compiled by conditions.compile_condition
     assign: Assign | None = None
+    match: list[Match] | None = None  # assign: account_owner: the evidence to use (default [domain])
+    threshold: float | None = Field(default=None, ge=50, le=100)  # company-name score to accept (default 88)
     to: list[str] | None = None
     require: list[Any] = Field(default_factory=list)
     pick: str = "round_robin"
@@ -207,6 +206,7 @@ class Rule(_Model):
     sla: Sla | None = None            # default: the config's `sla`
 
     _to = field_validator("to", mode="before")(lambda cls, v: _listify(v))
+    _match = field_validator("match", mode="before")(lambda cls, v: _listify(v))
     _notify = field_validator("notify", mode="before")(lambda cls, v: _targets_list(v))
 
 
@@ -217,6 +217,7 @@ class RoutingConfig(_Model):
     reps: list[Rep] = Field(default_factory=list)
     teams: list[Team] = Field(default_factory=list)
     accounts: list[Account] = Field(default_factory=list)
+    quality: Quality | None = None    # junk checks before any rule (absent: none)
     rules: list[Rule] = Field(default_factory=list)
     fallback: str | None = None       # rep:X, team:X, or none
     notify: list[NotifyTarget] | None = None   # default notify targets for every rule and the fallback

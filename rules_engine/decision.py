@@ -18,11 +18,12 @@ class Status(str, Enum):
     ASSIGNED = "assigned"
     WAITING = "waiting"        # retry when a candidate becomes available (see retry_after)
     UNROUTABLE = "unroutable"  # no rule can place it and no fallback took it
+    JUNK = "junk"              # failed a quality check (see `quality:`): no turn, no load
 
 
 # compact trace kinds
-MATCH, NO_MATCH, SKIP, REQUIREMENT, ACCOUNT, PICK, EMPTY, FALLBACK, WAIT = (
-    "match", "no_match", "skip", "requirement", "account", "pick", "empty", "fallback", "wait")
+MATCH, NO_MATCH, SKIP, REQUIREMENT, ACCOUNT, PERSON, PICK, EMPTY, FALLBACK, WAIT, QUALITY = (
+    "match", "no_match", "skip", "requirement", "account", "person", "pick", "empty", "fallback", "wait", "quality")
 
 _EMPTY_TEXT = {"next": "trying the next rule", "fallback": "going to the fallback",
                "wait": "the lead waits for a candidate"}
@@ -30,14 +31,14 @@ _EMPTY_TEXT = {"next": "trying the next rule", "fallback": "going to the fallbac
 
 class Decision:
     __slots__ = ("owner", "rule", "status", "state_changes", "retry_after", "crm_owner_id",
-                 "lead", "_compact", "_trace")
+                 "lead", "junk", "_compact", "_trace")
 
     def __init__(self, owner: str | None, rule: str | None, status: Status, state_changes: StateChanges,
                  compact: list[tuple], lead, retry_after: datetime | None = None,
-                 crm_owner_id: str | None = None):
+                 crm_owner_id: str | None = None, junk: tuple[str, ...] = ()):
         self.owner, self.rule, self.status = owner, rule, status
         self.state_changes, self.retry_after, self.crm_owner_id = state_changes, retry_after, crm_owner_id
-        self.lead, self._compact, self._trace = lead, compact, None
+        self.lead, self.junk, self._compact, self._trace = lead, junk, compact, None  # junk: failed checks
 
     def __repr__(self) -> str:
         return f"Decision(owner={self.owner!r}, rule={self.rule!r}, status={self.status.value})"
@@ -59,6 +60,8 @@ class Decision:
             out["retry_after"] = self.retry_after.isoformat()
         if self.crm_owner_id is not None:
             out["crm_owner_id"] = self.crm_owner_id
+        if self.junk:
+            out["junk"] = list(self.junk)
         return out
 
 
@@ -82,7 +85,10 @@ def render(entry: tuple, lead) -> dict[str, Any]:
         _, rule, on_empty = entry
         return {"step": "empty", "rule": rule, "on_empty": on_empty,
                 "text": f"rule {rule}: no eligible rep; {_EMPTY_TEXT[on_empty]}"}
-    if kind in (REQUIREMENT, ACCOUNT):
+    if kind == QUALITY:
+        _, check, text = entry
+        return {"step": "quality", "check": str(check), "text": f"quality: {text}"}
+    if kind in (REQUIREMENT, ACCOUNT, PERSON):
         _, rule, text = entry
         return {"step": kind, "rule": rule, "text": f"rule {rule}: {text}"}
     if kind == FALLBACK:

@@ -96,6 +96,11 @@ def _country_names() -> dict[str, str]:
     return _name_table(entries, "iso3166-1")
 
 
+def is_country_name(text: str) -> bool:
+    """A country's name in any language pycountry translates ('india', 'deutschland')."""
+    return _key(text) in _country_names()
+
+
 def is_country_code(value: str | None) -> bool:
     return bool(value) and value in _country_codes()
 
