@@ -7,14 +7,17 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from .choices import Assign, LadderStep, OnEmpty, Skip
+from .choices import Assign, LadderStep, Match, OnEmpty, QualityAction, QualityCheck, Skip
+from .compiled import DEFAULT_THRESHOLD
 from .conditions import MAX_PATTERN, OPERATORS
-from .config import CRM_KINDS, NOTIFY_TARGETS
+from .config import CRM_KINDS, NOTIFY_TARGETS, Rule
+from .days_off import supported as holiday_calendars
 from .decision import Status
 from .eligibility import CAPS, REQUIREMENTS
 from .hours import DAYS
 from .lead import FIELD_TYPES, RAW_PREFIX, VIRTUAL_FIELDS
 from .pickers import PICKERS
+from .quality import Quality
 
 
 def labelled(choices: type[Enum]) -> list[dict[str, str]]:
@@ -38,6 +41,13 @@ def describe_vocabulary() -> dict[str, Any]:
                    {"name": "not", "arity": "one"}],
         "pickers": [{"name": p.name, "label": p.description} for p in PICKERS.values()],
         "assign": labelled(Assign),
+        "match": labelled(Match),
+        "match_default": [Match.DOMAIN.value],
+        "threshold": _bounds(Rule, "threshold") | {"default": DEFAULT_THRESHOLD},
+        "quality": {"checks": [{"name": c.value, "label": c.label, "default": Quality.model_fields[c.value].default}
+                               for c in QualityCheck],
+                    "actions": labelled(QualityAction) + [{"pattern": "rep:<id>"}, {"pattern": "team:<id>"}]},
+        "holidays": [{"country": code, "subdivisions": list(subs)} for code, subs in sorted(holiday_calendars().items())],
         "requirements": [{"name": r.name, "label": r.description, "takes": r.takes}
                          for r in REQUIREMENTS.values()],
         "on_empty": labelled(OnEmpty),
@@ -52,3 +62,14 @@ def describe_vocabulary() -> dict[str, Any]:
                            for channel, targets in NOTIFY_TARGETS.items() for target, label in targets.items()],
         "sla_ladder": labelled(LadderStep),
     }
+
+
+def _bounds(model, field: str) -> dict[str, float]:
+    """A numeric field's ge/le constraints as {min, max}."""
+    out = {}
+    for meta in model.model_fields[field].metadata:
+        if getattr(meta, "ge", None) is not None:
+            out["min"] = meta.ge
+        if getattr(meta, "le", None) is not None:
+            out["max"] = meta.le
+    return out

@@ -59,6 +59,19 @@ def test_the_vocabulary_lists_every_operator_picker_and_requirement():
     assert {"name": "remind", "label": LadderStep.REMIND.label} in vocab["sla_ladder"]
 
 
+def test_the_vocabulary_offers_account_matching_quality_and_holidays():
+    vocab = json.loads(json.dumps(describe_vocabulary()))
+    assert [a["name"] for a in vocab["assign"]] == ["account_owner", "existing_owner"]
+    assert [m["name"] for m in vocab["match"]] == ["domain", "company"] and vocab["match_default"] == ["domain"]
+    assert vocab["threshold"] == {"min": 50, "max": 100, "default": 88.0}
+    checks = {c["name"]: c["default"] for c in vocab["quality"]["checks"]}
+    assert checks == {"invalid_email": True, "disposable_email": True, "test_values": True, "invalid_phone": False}
+    assert [a.get("name") or a["pattern"] for a in vocab["quality"]["actions"]] == ["hold", "route", "rep:<id>", "team:<id>"]
+    assert "junk" in vocab["statuses"] and "holiday" in vocab["skip_reasons"]
+    germany = next(h for h in vocab["holidays"] if h["country"] == "DE")
+    assert {"BY", "NI", "BE"} <= set(germany["subdivisions"])
+
+
 def test_countries_and_states_are_normalized_with_pycountry():
     assert {normalize_country(x) for x in ("United States", "USA", "us", " U.S.A. ")} == {"US"}
     assert normalize_country("Brazil") == normalize_country("BRA") == "BR"
