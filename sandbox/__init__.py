@@ -6,6 +6,7 @@ API subsets leadrouter uses, with fault injection, request counting and webhook 
 
 It imports nothing of the product (see docs ARCHITECTURE.md).
 """
-from sandbox.core import Clock, Sandbox, Vendor
+from sandbox.core import Clock, Sandbox
+from sandbox.vendor import Vendor, VendorState
 
-__all__ = ["Clock", "Sandbox", "Vendor"]
+__all__ = ["Clock", "Sandbox", "Vendor", "VendorState"]

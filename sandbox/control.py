@@ -27,16 +27,27 @@ def json_body() -> dict:
     return data
 
 
-def vendor_blueprint(name: str, import_name: str) -> flask.Blueprint:
-    """A vendor's control blueprint: bad values (ValueError, KeyError) answer 400 with the reason."""
-    bp = flask.Blueprint(name, import_name)
+def _error(message: str, status: int) -> Any:
+    return flask.jsonify({"error": message}), status
 
-    @bp.errorhandler(ValueError)
-    @bp.errorhandler(KeyError)
-    def bad_request(exc: Exception) -> Any:
-        return flask.jsonify({"error": str(exc)}), 400
 
+def register_errors(bp: flask.Blueprint, vendor_errors: tuple[type[Exception], ...] = ()) -> flask.Blueprint:
+    """The control plane's one error policy, for its own routes and every vendor's: the answer is
+    ``{"error": "<why>"}`` with 400 for a bad value (``ValueError``, ``TypeError``, ``ControlError``),
+    404 for a name that names nothing (``KeyError``: no such org, portal, record, message), and
+    for an error of the vendor's own (``vendor_errors``, raised by what the route asked the vendor
+    to do: a refused owner, a missing record) the vendor's status with its message."""
+    for cls in (ValueError, TypeError):
+        bp.register_error_handler(cls, lambda exc: _error(str(exc), 400))
+    bp.register_error_handler(KeyError, lambda exc: _error(str(exc.args[0]) if exc.args else "not found", 404))
+    for cls in vendor_errors:
+        bp.register_error_handler(cls, lambda exc: _error(str(exc), int(getattr(exc, "status", 400))))
     return bp
+
+
+def vendor_blueprint(name: str, import_name: str, *vendor_errors: type[Exception]) -> flask.Blueprint:
+    """A vendor's control blueprint, answering errors by the one policy (``register_errors``)."""
+    return register_errors(flask.Blueprint(name, import_name), vendor_errors)
 
 
 def _parse_time(value: str) -> datetime:
@@ -47,17 +58,7 @@ def _parse_time(value: str) -> datetime:
 
 
 def control_blueprint(sandbox: Any) -> flask.Blueprint:
-    bp = flask.Blueprint("sandbox_control", __name__)
-
-    @bp.errorhandler(ControlError)
-    @bp.errorhandler(ValueError)
-    @bp.errorhandler(TypeError)
-    def bad_request(error: Exception) -> Any:
-        return flask.jsonify({"error": str(error)}), 400
-
-    @bp.errorhandler(KeyError)
-    def not_found(error: KeyError) -> Any:
-        return flask.jsonify({"error": str(error.args[0]) if error.args else "not found"}), 404
+    bp = register_errors(flask.Blueprint("sandbox_control", __name__))
 
     @bp.get("/")
     def describe() -> Any:

@@ -1,7 +1,7 @@
 """The sandbox's core: clock, vendors, faults, request log, webhook deliveries, and the WSGI app.
 
-Vendors (Salesforce, HubSpot, Slack) are plugged in as `Vendor` subclasses; everything they
-share lives here so that faults, logging and at-least-once deliveries behave the same for all.
+Vendors (Salesforce, HubSpot, Slack) are plugged in as `Vendor` subclasses (sandbox/vendor.py: the
+one contract they keep); everything they share lives here so that faults, logging and at-least-once deliveries behave the same for all.
 Nothing here imports the product (ARCHITECTURE.md: the sandbox checks the adapters, so it may
 not share their code).
 """
@@ -17,6 +17,7 @@ import flask
 from sandbox.deliveries import Deliveries
 from sandbox.faults import Faults, RequestLog
 from sandbox.generator import GeneratorRunner
+from sandbox.vendor import Vendor
 
 if TYPE_CHECKING:  # pragma: no cover
     from sandbox.demo import DemoOrg
@@ -83,52 +84,6 @@ class Clock:
     @property
     def frozen(self) -> bool:
         return self._frozen is not None
-
-
-class Vendor:
-    """One CRM / chat vendor. Subclasses set `name` and `prefixes` and implement the methods."""
-
-    name: str = ""
-    prefixes: tuple[str, ...] = ()
-
-    def __init__(self, sandbox: "Sandbox") -> None:
-        self.sandbox = sandbox
-
-    def blueprint(self) -> flask.Blueprint:
-        raise NotImplementedError
-
-    def control_blueprint(self) -> flask.Blueprint | None:
-        return None
-
-    def fault_response(self, status: int, *, retry_after: float | None = None) -> flask.Response:
-        """Vendor-shaped body for an injected 5xx or 429 (the vendor may change the status:
-        Salesforce has no 429 and answers 403 REQUEST_LIMIT_EXCEEDED)."""
-        resp = flask.jsonify({"error": "injected fault", "status": status})
-        resp.status_code = status
-        if retry_after is not None:
-            resp.headers["Retry-After"] = str(int(retry_after) if retry_after == int(retry_after)
-                                              else retry_after)
-        return resp
-
-    def http_error(self, status: int) -> flask.Response | None:
-        """Vendor-shaped body for an unrouted 404/405 under its prefixes; None = werkzeug's."""
-        return None
-
-    def reset(self) -> None:
-        raise NotImplementedError
-
-    def seed_demo(self, org: "DemoOrg") -> None:
-        raise NotImplementedError
-
-    def create_lead(self, data: dict) -> dict:
-        raise NotImplementedError
-
-    def get_record(self, record_type: str, record_id: str) -> dict | None:
-        """Any stored record by type and id (control plane `GET /records/...`); None = absent."""
-        return None
-
-    def describe(self) -> dict:
-        return {}
 
 
 class Sandbox:

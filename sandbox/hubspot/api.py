@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import flask
 
-from sandbox.hubspot import errors, search
+import sandbox.hubspot.errors as errors
+import sandbox.hubspot.search as search
 from sandbox.hubspot.properties import OBJECT_TYPE_NAMES, iso
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sandbox.hubspot.vendor import HubSpotVendor
+    from sandbox.hubspot.state import HubSpotState
 
 OBJECT_TYPES = "<any(contacts, companies, leads):object_type>"
 BATCH_MAX = 100
@@ -54,10 +55,10 @@ def not_found_error(object_type: str, ids: list[str]) -> dict:
         "exist. Check that ids are valid.", {"ids": ids})
 
 
-def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
+def register(bp: flask.Blueprint, state: "HubSpotState") -> None:
 
     def record_json(object_type, record, props=None):
-        return record.to_json(object_type, props, vendor.crm.schema(object_type))
+        return record.to_json(object_type, props, state.crm.schema(object_type))
 
     @bp.get(f"/crm/v3/objects/{OBJECT_TYPES}")
     def list_objects(object_type: str):
@@ -65,29 +66,29 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         if not 1 <= limit <= LIST_MAX:
             raise errors.validation(f"limit must be between 1 and {LIST_MAX}; got {limit}")
         after = int(flask.request.args.get("after") or 0)
-        with vendor.sandbox.lock:
-            records = [r for r in vendor.crm.store(object_type).live(truthy("archived")) if int(r.id) >= after]
+        with state.sandbox.lock:
+            records = [r for r in state.crm.store(object_type).live(truthy("archived")) if int(r.id) >= after]
             page = records[:limit + 1]
             body: dict[str, Any] = {"results": [record_json(object_type, r, wanted_properties())
                                                 for r in page[:limit]]}
         if len(page) > limit:
             cursor = page[limit].id
             body["paging"] = {"next": {"after": cursor, "link": (
-                f"{vendor.sandbox.base_url}/crm/v3/objects/{object_type}?limit={limit}&after={cursor}")}}
+                f"{state.sandbox.base_url}/crm/v3/objects/{object_type}?limit={limit}&after={cursor}")}}
         return errors.response(200, body)
 
     @bp.post(f"/crm/v3/objects/{OBJECT_TYPES}")
     def create_object(object_type: str):
         data = json_body()
-        with vendor.sandbox.lock:
-            record = vendor.crm.create(object_type, data.get("properties") or {},
+        with state.sandbox.lock:
+            record = state.crm.create(object_type, data.get("properties") or {},
                                 associations=data.get("associations"))
             return errors.response(201, record_json(object_type, record, list(record.properties)))
 
     @bp.get(f"/crm/v3/objects/{OBJECT_TYPES}/<record_id>")
     def get_object(object_type: str, record_id: str):
-        with vendor.sandbox.lock:
-            record = vendor.crm.store(object_type).find(record_id, flask.request.args.get("idProperty"),
+        with state.sandbox.lock:
+            record = state.crm.store(object_type).find(record_id, flask.request.args.get("idProperty"),
                                                  truthy("archived"))
             if record is None:
                 raise errors.object_not_found()
@@ -96,19 +97,19 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
     @bp.patch(f"/crm/v3/objects/{OBJECT_TYPES}/<record_id>")
     def update_object(object_type: str, record_id: str):
         data = json_body()
-        with vendor.sandbox.lock:
-            record = vendor.crm.store(object_type).find(record_id, flask.request.args.get("idProperty"))
+        with state.sandbox.lock:
+            record = state.crm.store(object_type).find(record_id, flask.request.args.get("idProperty"))
             if record is None:
                 raise errors.object_not_found()
-            vendor.crm.update(object_type, record, data.get("properties") or {})
+            state.crm.update(object_type, record, data.get("properties") or {})
             return errors.response(200, record_json(object_type, record, list(record.properties)))
 
     @bp.delete(f"/crm/v3/objects/{OBJECT_TYPES}/<record_id>")
     def archive_object(object_type: str, record_id: str):
-        with vendor.sandbox.lock:
-            record = vendor.crm.store(object_type).find(record_id)
+        with state.sandbox.lock:
+            record = state.crm.store(object_type).find(record_id)
             if record is not None:
-                vendor.crm.archive(object_type, record)
+                state.crm.archive(object_type, record)
         return flask.Response(status=204)
 
     def batch_inputs(data: dict) -> list[dict]:
@@ -129,9 +130,9 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         id_property = data.get("idProperty")
         archived = truthy("archived")
         results, missing, seen = [], [], set()
-        with vendor.sandbox.lock:
+        with state.sandbox.lock:
             for item in inputs:
-                record = vendor.crm.store(object_type).find(str(item.get("id")), id_property, archived)
+                record = state.crm.store(object_type).find(str(item.get("id")), id_property, archived)
                 if record is None:
                     missing.append(str(item.get("id")))
                 elif record.id not in seen:  # HubSpot answers each record once
@@ -147,17 +148,17 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         started = datetime.now(timezone.utc)
         inputs = batch_inputs(data)
         results, missing = [], []
-        with vendor.sandbox.lock:
-            store = vendor.crm.store(object_type)
+        with state.sandbox.lock:
+            store = state.crm.store(object_type)
             # Invalid property values fail the whole request (400) before anything is written.
             for item in inputs:
-                vendor.crm.check_properties(object_type, item.get("properties") or {})
+                state.crm.check_properties(object_type, item.get("properties") or {})
             for item in inputs:
                 record = store.find(str(item.get("id")), item.get("idProperty"))
                 if record is None:
                     missing.append(str(item.get("id")))
                     continue
-                vendor.crm.update(object_type, record, item.get("properties") or {})
+                state.crm.update(object_type, record, item.get("properties") or {})
                 results.append(record_json(object_type, record, list(item.get("properties") or {})
                                            + ["hs_lastmodifieddate", "hs_object_id"]))
         problems = [not_found_error(object_type, missing)] if missing else []
@@ -168,12 +169,12 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
         data = json_body()
         started = datetime.now(timezone.utc)
         inputs = batch_inputs(data)
-        with vendor.sandbox.lock:
+        with state.sandbox.lock:
             for item in inputs:
-                clean = vendor.crm.check_properties(object_type, item.get("properties") or {})
+                clean = state.crm.check_properties(object_type, item.get("properties") or {})
                 if object_type == "leads":
-                    vendor.crm.check_lead(clean, item.get("associations"))
-            records = [vendor.crm.create(object_type, item.get("properties") or {},
+                    state.crm.check_lead(clean, item.get("associations"))
+            records = [state.crm.create(object_type, item.get("properties") or {},
                                   associations=item.get("associations")) for item in inputs]
             results = [record_json(object_type, r, list(r.properties)) for r in records]
         return batch_answer(results, [], started, 201)
@@ -181,9 +182,9 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
     @bp.post(f"/crm/v3/objects/{OBJECT_TYPES}/search")
     def search_objects(object_type: str):
         data = json_body()
-        with vendor.sandbox.lock:
-            total, page, next_after = search.run(object_type, vendor.crm.store(object_type).live(), data,
-                                                 vendor.search_limits, vendor.crm.schema(object_type))
+        with state.sandbox.lock:
+            total, page, next_after = search.run(object_type, state.crm.store(object_type).live(), data,
+                                                 state.search_limits, state.crm.schema(object_type))
             props = data.get("properties") or None
             body: dict[str, Any] = {"total": total,
                                     "results": [record_json(object_type, r, props) for r in page]}

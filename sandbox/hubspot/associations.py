@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import flask
 
-from sandbox.hubspot import errors
+import sandbox.hubspot.errors as errors
 from sandbox.hubspot.properties import iso
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sandbox.hubspot.vendor import HubSpotVendor
+    from sandbox.hubspot.state import HubSpotState
 
 ALIASES = {"contacts": "contacts", "contact": "contacts", "0-1": "contacts",
            "companies": "companies", "company": "companies", "0-2": "companies",
@@ -42,7 +42,7 @@ def _types_json(crm, from_type: str, to_type: str, type_ids: set[int]) -> list[d
     return [{"category": "HUBSPOT_DEFINED", "typeId": t, "label": labels.get(t)} for t in sorted(type_ids)]
 
 
-def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
+def register(bp: flask.Blueprint, state: "HubSpotState") -> None:
 
     @bp.post("/crm/v4/associations/<from_type>/<to_type>/batch/read")
     def association_batch_read(from_type: str, to_type: str):
@@ -57,16 +57,16 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
             raise errors.validation(f"Batch input of {len(inputs)} items exceeds the limit of "
                                     f"{BATCH_READ_MAX} inputs per request.")
         results, empty = [], []
-        with vendor.sandbox.lock:
+        with state.sandbox.lock:
             for item in inputs:
                 from_id = str((item or {}).get("id") or "")
-                found = vendor.crm.associated(from_name, from_id, to_name) \
-                    if vendor.crm.store(from_name).find(from_id) is not None else {}
+                found = state.crm.associated(from_name, from_id, to_name) \
+                    if state.crm.store(from_name).find(from_id) is not None else {}
                 if not found:
                     empty.append(from_id)
                     continue
                 results.append({"from": {"id": from_id}, "to": [
-                    {"toObjectId": int(to_id), "associationTypes": _types_json(vendor.crm, from_name, to_name, types)}
+                    {"toObjectId": int(to_id), "associationTypes": _types_json(state.crm, from_name, to_name, types)}
                     for to_id, types in found.items()]})
         problems = []
         if empty:
@@ -83,24 +83,24 @@ def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
     @bp.get("/crm/v4/objects/<from_type>/<object_id>/associations/<to_type>")
     def association_page(from_type: str, object_id: str, to_type: str):
         from_name, to_name = object_type(from_type), object_type(to_type)
-        with vendor.sandbox.lock:
-            if vendor.crm.store(from_name).find(object_id) is None:
+        with state.sandbox.lock:
+            if state.crm.store(from_name).find(object_id) is None:
                 raise errors.object_not_found()
-            found = vendor.crm.associated(from_name, object_id, to_name)
+            found = state.crm.associated(from_name, object_id, to_name)
             return errors.response(200, {"results": [
-                {"toObjectId": int(to_id), "associationTypes": _types_json(vendor.crm, from_name, to_name, types)}
+                {"toObjectId": int(to_id), "associationTypes": _types_json(state.crm, from_name, to_name, types)}
                 for to_id, types in found.items()]})
 
     @bp.put("/crm/v4/objects/<from_type>/<object_id>/associations/default/<to_type>/<to_id>")
     def associate_default(from_type: str, object_id: str, to_type: str, to_id: str):
         from_name, to_name = object_type(from_type), object_type(to_type)
-        if (from_name, to_name) not in vendor.crm.UNLABELED:
+        if (from_name, to_name) not in state.crm.UNLABELED:
             raise errors.validation(f"No default association type between {from_name} and {to_name}.")
-        with vendor.sandbox.lock:
-            if vendor.crm.store(from_name).find(object_id) is None or vendor.crm.store(to_name).find(to_id) is None:
+        with state.sandbox.lock:
+            if state.crm.store(from_name).find(object_id) is None or state.crm.store(to_name).find(to_id) is None:
                 raise errors.object_not_found()
-            vendor.crm.associate(from_name, object_id, to_name, to_id, ())
-            type_id = vendor.crm.UNLABELED[(from_name, to_name)]
+            state.crm.associate(from_name, object_id, to_name, to_id, ())
+            type_id = state.crm.UNLABELED[(from_name, to_name)]
         started = iso(datetime.now(timezone.utc))
         return errors.response(200, {"status": "COMPLETE", "results": [
             {"from": {"id": str(object_id)}, "to": {"id": str(to_id)},

@@ -10,20 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import flask
 
+import sandbox.hubspot.errors as errors
 from sandbox.control import json_body, vendor_blueprint
 
-from sandbox.hubspot import errors
-
 if TYPE_CHECKING:  # pragma: no cover
-    from sandbox.hubspot.vendor import HubSpotVendor
+    from sandbox.hubspot.state import HubSpotState
 
 
-def blueprint(vendor: "HubSpotVendor") -> flask.Blueprint:
-    bp = vendor_blueprint("hubspot_control", __name__)
-
-    @bp.errorhandler(errors.HubSpotError)
-    def hubspot_error(exc: errors.HubSpotError) -> Any:
-        return errors.response(exc.status, exc.body())
+def blueprint(state: "HubSpotState") -> flask.Blueprint:
+    bp = vendor_blueprint("hubspot_control", __name__, errors.HubSpotError)
 
     @bp.route("/portals", methods=["GET", "POST"])
     def portals() -> Any:
@@ -35,25 +30,25 @@ def blueprint(vendor: "HubSpotVendor") -> flask.Blueprint:
             unknown = set(data) - allowed
             if unknown:
                 raise ValueError(f"unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
-            portal = vendor.add_portal(**data)
-            with vendor.sandbox.lock:
-                return flask.jsonify(portal.describe(vendor.sandbox.base_url)), 201
-        with vendor.sandbox.lock:
-            return flask.jsonify({"portals": [p.describe(vendor.sandbox.base_url)
-                                              for p in vendor.portals.values()]})
+            portal = state.add_portal(**data)
+            with state.sandbox.lock:
+                return flask.jsonify(portal.describe(state.sandbox.base_url)), 201
+        with state.sandbox.lock:
+            return flask.jsonify({"portals": [p.describe(state.sandbox.base_url)
+                                              for p in state.portals.values()]})
 
     @bp.route("/webhooks", methods=["GET", "POST"])
     def webhooks() -> Any:
         """Settings {url, duplicate_rate, reorder, batch_window_ms, max_attempts, verify, seed}."""
         if flask.request.method == "POST":
-            vendor.webhooks.configure(**json_body())
-        return flask.jsonify({"settings": asdict(vendor.webhooks.settings),
-                              "sent_events": len(vendor.webhooks.sent_events),
-                              "deliveries": vendor.sandbox.deliveries.list("hubspot")})
+            state.webhooks.configure(**json_body())
+        return flask.jsonify({"settings": asdict(state.webhooks.settings),
+                              "sent_events": len(state.webhooks.sent_events),
+                              "deliveries": state.sandbox.deliveries.list("hubspot")})
 
     @bp.post("/webhooks/flush")
     def flush() -> Any:
-        vendor.webhooks.flush()
+        state.webhooks.flush()
         return flask.jsonify({"flushed": True})
 
     @bp.post("/reassign")
@@ -62,28 +57,28 @@ def blueprint(vendor: "HubSpotVendor") -> flask.Blueprint:
         {contact_id | lead_id, owner_id | owner}."""
         data = json_body()
         object_type, key = ("leads", "lead_id") if "lead_id" in data else ("contacts", "contact_id")
-        with vendor.sandbox.lock:
-            record = vendor.crm.store(object_type).find(str(data[key]))
+        with state.sandbox.lock:
+            record = state.crm.store(object_type).find(str(data[key]))
             if record is None:
                 raise KeyError(f"no {object_type[:-1]} {data[key]}")
             owner_id = data.get("owner_id")
             if owner_id is None and data.get("owner"):
-                owner = vendor.owners.by_key(data["owner"])
+                owner = state.owners.by_key(data["owner"])
                 owner_id = owner.id if owner else data["owner"]
-            vendor.crm.update(object_type, record, {"hubspot_owner_id": owner_id}, source="CRM_UI")
+            state.crm.update(object_type, record, {"hubspot_owner_id": owner_id}, source="CRM_UI")
             return flask.jsonify(record.to_json(object_type, list(record.properties)))
 
     @bp.post("/activity")
     def activity() -> Any:
         """The owner's first sales activity on a contact: {contact_id, at?}."""
         data = json_body()
-        with vendor.sandbox.lock:
-            record = vendor.crm.store("contacts").find(str(data["contact_id"]))
+        with state.sandbox.lock:
+            record = state.crm.store("contacts").find(str(data["contact_id"]))
             if record is None:
                 raise KeyError(f"no contact {data['contact_id']}")
             at = (datetime.fromisoformat(data["at"].replace("Z", "+00:00")) if data.get("at")
-                  else vendor.sandbox.clock.now())
-            vendor.first_activity(record, at)
+                  else state.sandbox.clock.now())
+            state.first_activity(record, at)
             return flask.jsonify(record.to_json("contacts", list(record.properties)))
 
     @bp.route("/limits", methods=["GET", "POST"])
@@ -91,17 +86,17 @@ def blueprint(vendor: "HubSpotVendor") -> flask.Blueprint:
         """{ten_second_max, search_per_second, daily_max, enabled} and the search body limits
         {max_groups, max_filters_per_group, max_filters_total, max_limit, max_results}."""
         data = json_body() if flask.request.method == "POST" else {}
-        search_keys = set(asdict(vendor.search_limits))
+        search_keys = set(asdict(state.search_limits))
         for key in search_keys & set(data):
-            setattr(vendor.search_limits, key, int(data.pop(key)))
+            setattr(state.search_limits, key, int(data.pop(key)))
         if data.pop("reset_counters", False):
-            vendor.limiter.reset(settings=False)
-        rate = vendor.limiter.configure(**data)
-        return flask.jsonify({**rate, **asdict(vendor.search_limits)})
+            state.limiter.reset(settings=False)
+        rate = state.limiter.configure(**data)
+        return flask.jsonify({**rate, **asdict(state.search_limits)})
 
     @bp.get("/owners")
     def list_owners() -> Any:
-        with vendor.sandbox.lock:
-            return flask.jsonify([{**o.to_json(), "key": o.key} for o in vendor.owners.owners.values()])
+        with state.sandbox.lock:
+            return flask.jsonify([{**o.to_json(), "key": o.key} for o in state.owners.owners.values()])
 
     return bp

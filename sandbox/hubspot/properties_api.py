@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import flask
 
-from sandbox.hubspot import errors
+import sandbox.hubspot.errors as errors
 from sandbox.hubspot.properties import SCHEMAS, PropType
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sandbox.hubspot.vendor import HubSpotVendor
+    from sandbox.hubspot.state import HubSpotState
 
 ALIASES = {"contact": "contacts", "0-1": "contacts", "company": "companies", "0-2": "companies",
            "lead": "leads", "0-136": "leads"}
@@ -53,22 +53,22 @@ def property_json(object_type: str, name: str, kind: PropType, order: int, custo
     return body
 
 
-def register(bp: flask.Blueprint, vendor: "HubSpotVendor") -> None:
+def register(bp: flask.Blueprint, state: "HubSpotState") -> None:
     @bp.get("/crm/v3/properties/<object_type>")
     def read_all_properties(object_type: str):
         name = object_type_of(object_type)
         if flask.request.args.get("archived", "false").lower() == "true":
             return errors.response(200, {"results": []})
-        with vendor.sandbox.lock:   # the portal's properties: custom ones included
-            schema, custom = dict(vendor.crm.schema(name)), dict(vendor.crm.custom[name])
+        with state.sandbox.lock:   # the portal's properties: custom ones included
+            schema, custom = dict(state.crm.schema(name)), dict(state.crm.custom[name])
         return errors.response(200, {"results": [property_json(name, prop, kind, order, custom.get(prop))
                                                  for order, (prop, kind) in enumerate(schema.items())]})
 
     @bp.get("/crm/v3/properties/<object_type>/<property_name>")
     def read_property(object_type: str, property_name: str):
         name = object_type_of(object_type)
-        with vendor.sandbox.lock:
-            schema, custom = dict(vendor.crm.schema(name)), dict(vendor.crm.custom[name])
+        with state.sandbox.lock:
+            schema, custom = dict(state.crm.schema(name)), dict(state.crm.custom[name])
         if property_name not in schema:
             raise errors.HubSpotError(404, f"Unable to find property {property_name} for object type "
                                       f"{object_type}", "OBJECT_NOT_FOUND")

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from sandbox.hubspot import errors
+import sandbox.hubspot.errors as errors
 from sandbox.hubspot.properties import SCHEMAS, PropType, sort_key, to_ms
 from sandbox.hubspot.store import Record
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
-from sandbox.hubspot import errors
+import sandbox.hubspot.errors as errors
 from sandbox.hubspot.properties import (DEFAULT_PROPERTIES, LEAD_FROM_CONTACT, READ_ONLY, SCHEMAS,
                                         PropType, iso, normalize)
 

@@ -1,165 +1,51 @@
-"""The HubSpot vendor: CRM v3 objects, owners, search, limits and webhooks, for one or more
-portals (sandbox.hubspot.portal). Each request is served by the portal its private-app token
-belongs to; the control plane picks one with ``?portal_id=`` (default: the seeded portal)."""
+"""The HubSpot vendor: CRM v3 objects, owners, search, properties, associations and limits
+(``/crm/``) and its control routes, built over ``HubSpotState``: authentication by private-app
+token (which also names the portal), the rate limits and their headers, and HubSpot-shaped
+bodies for faults and unrouted paths."""
 from __future__ import annotations
 
-import hmac
-import itertools
-import uuid
-from datetime import datetime
 from typing import Any
 
 import flask
 
-from sandbox.core import CONTROL_PREFIX, Vendor
-from sandbox.hubspot import api, associations, control, errors, owners, properties_api
-from sandbox.hubspot.portal import ADMIN_USER_ID, DEMO_CONTACT_PROPERTIES, SEEDED_AT, Portal  # noqa: F401
-from sandbox.hubspot.properties import iso
-from sandbox.hubspot.store import Record
+import sandbox.hubspot.api as api
+import sandbox.hubspot.associations as associations
+import sandbox.hubspot.control as control
+import sandbox.hubspot.errors as errors
+import sandbox.hubspot.owners_api as owners_api
+import sandbox.hubspot.properties_api as properties_api
+from sandbox.hubspot.owners import OwnerDirectory
+from sandbox.hubspot.ratelimit import RateLimiter
+from sandbox.hubspot.state import HubSpotState
+from sandbox.hubspot.store import Crm
+from sandbox.hubspot.webhooks import WebhookDispatcher
+from sandbox.vendor import Vendor
 
-APP_ID = 1512050
-DEFAULT_PORTAL_ID = 24681357
-
-# Generator lead source -> HubSpot's hs_analytics_source options.
-ANALYTICS_SOURCES = {"Web": "ORGANIC_SEARCH", "Phone Inquiry": "OFFLINE",
-                     "Partner Referral": "REFERRALS", "Purchased List": "OFFLINE",
-                     "Other": "OTHER_CAMPAIGNS"}
-# Canonical generator field -> contact property.
-CONTACT_FIELDS = {"first_name": "firstname", "last_name": "lastname", "email": "email",
-                  "phone": "phone", "title": "jobtitle", "company": "company", "website": "website",
-                  "industry": "industry", "employees": "numberofemployees", "country": "country",
-                  "state": "state", "city": "city", "zip": "zip", "annual_revenue": "annualrevenue",
-                  # the demo portal's custom contact properties (declared by seed_demo)
-                  "segment": "segment", "product_interest": "product_interest"}
-
-
-# Extra portals: account ids, app ids and owner / user id ranges of their own.
-EXTRA_PORTAL_IDS = 146_000_001
-REGIONS = ("na1", "na2", "eu1", "ap1")   # HubSpot data-hosting regions, named in private-app tokens
+RATE_GROUPS = {"TEN_SECONDLY_ROLLING": "ten-secondly", "DAILY": "daily", "SECONDLY": "search-secondly"}
 
 
 class HubSpotVendor(Vendor):
     name = "hubspot"
     prefixes = ("/crm/",)
+    state_class = HubSpotState
+    state: HubSpotState
 
-    def __init__(self, sandbox) -> None:
-        super().__init__(sandbox)
-        self.default = Portal(sandbox, portal_id=DEFAULT_PORTAL_ID, app_id=APP_ID,
-                              token=lambda: self.sandbox.options["hubspot_token"],
-                              app_secret=lambda: self.sandbox.options["hubspot_app_secret"])
-        self.portals: dict[int, Portal] = {self.default.portal_id: self.default}
-        self._extra_ids = itertools.count(1)
-        self.reset()
-
-    # -- which portal ----------------------------------------------------------------------
-    def current(self) -> Portal:
-        """The portal of this request: the token's (set by authentication), else the one a
-        control call names with ``?portal_id=``, else the default (seeded) portal."""
-        if flask.has_request_context():
-            portal = flask.g.get("hubspot_portal")
-            if portal is not None:
-                return portal
-            wanted = flask.request.args.get("portal_id")
-            if wanted and flask.request.path.startswith(CONTROL_PREFIX):
-                return self.portal(wanted)
-        return self.default
-
-    def portal(self, portal_id: int | str) -> Portal:
-        try:
-            return self.portals[int(portal_id)]
-        except (KeyError, ValueError):
-            raise KeyError(f"no HubSpot portal {portal_id}; portals: {sorted(self.portals)}") from None
-
-    def portal_for_token(self, token: str) -> Portal | None:
-        for portal in list(self.portals.values()):
-            if token and hmac.compare_digest(token.encode(), portal.token.encode()):
-                return portal
-        return None
-
-    def add_portal(self, *, portal_id: int | None = None, token: str | None = None,
-                   app_secret: str | None = None, region: str = "na1", name: str | None = None,
-                   webhook_url: str | None = None, seed: str | None = "demo", leads: int = 0) -> Portal:
-        """Another HubSpot account with its own private app: a token (``pat-<region>-<uuid>``
-        unless given), a client secret, an app id, and owners / user ids / team of its own,
-        seeded from a demo org (``seed``), with ``leads`` unassigned contacts already in it."""
-        from sandbox.demo import ORGS
-
-        if region not in REGIONS:
-            raise ValueError(f"region must be one of {', '.join(REGIONS)}")
-        if not 0 <= int(leads) <= 10_000:
-            raise ValueError("leads must be within 0..10000")
-        org = None
-        if seed:
-            if seed not in ORGS:
-                raise ValueError(f"unknown org {seed!r}; known: {sorted(ORGS)}")
-            org = ORGS[seed]
-        with self.sandbox.lock:
-            n = next(self._extra_ids)
-            portal_id = int(portal_id) if portal_id is not None else EXTRA_PORTAL_IDS + n - 1
-            if portal_id in self.portals:
-                raise ValueError(f"portal {portal_id} exists already")
-            token = token or f"pat-{region}-{uuid.uuid4()}"
-            if self.portal_for_token(token) is not None:
-                raise ValueError("that access token belongs to another portal")
-            portal = Portal(self.sandbox, portal_id=portal_id, app_id=APP_ID + n, token=token,
-                            app_secret=app_secret or str(uuid.uuid4()), name=name,
-                            owner_base=61_000_001 + 100_000 * n, user_base=7_100_001 + 100_000 * n,
-                            team_id=str(4_500_001 + n))
-            portal.reset(webhook_url=webhook_url)
-            if org is not None:
-                portal.seed(org)
-            self.portals[portal_id] = portal
-            if leads:
-                self._seed_leads(portal, int(leads))
-        return portal
-
-    def _seed_leads(self, portal: Portal, count: int) -> None:
-        """Contacts already in the account (an import), none of them owned."""
-        from sandbox.generator import LeadGenerator
-
-        generator = LeadGenerator(seed=portal.portal_id)
-        for index in range(count):
-            data = generator.lead()
-            data["email"] = f"{index + 1}.{data['email']}"
-            self._create_contact(portal, data, source="IMPORT")
-
-    # The current portal's parts (the default one outside a request), for the routes and tests.
-    crm = property(lambda self: self.current().crm)
-    owners = property(lambda self: self.current().owners)
-    limiter = property(lambda self: self.current().limiter)
-    webhooks = property(lambda self: self.current().webhooks)
-    portal_id = property(lambda self: self.current().portal_id)
-    app_id = property(lambda self: self.current().app_id)
-    token = property(lambda self: self.current().token)
-
-    @property
-    def search_limits(self):
-        return self.current().search_limits
-
-    @search_limits.setter
-    def search_limits(self, value) -> None:
-        self.current().search_limits = value
-
-    # -- HTTP ------------------------------------------------------------------------------
     def blueprint(self) -> flask.Blueprint:
         bp = flask.Blueprint("hubspot", __name__)
         bp.before_request(self._authenticate_and_count)
         bp.after_request(self._rate_headers)
-        bp.register_error_handler(errors.HubSpotError,
-                                  lambda exc: errors.response(exc.status, exc.body()))
-        api.register(bp, self)
-        associations.register(bp, self)
-        owners.register(bp, self)
-        properties_api.register(bp, self)
+        bp.register_error_handler(errors.HubSpotError, lambda exc: errors.response(exc.status, exc.body()))
+        for routes in (api, associations, owners_api, properties_api):
+            routes.register(bp, self.state)
         return bp
 
     def control_blueprint(self) -> flask.Blueprint:
-        return control.blueprint(self)
+        return control.blueprint(self.state)
 
     def _authenticate_and_count(self) -> Any:
         header = flask.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        portal = self.portal_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        portal = self.state.portal_for_token(token.strip()) if scheme.lower() == "bearer" else None
         if portal is None:
             exc = errors.unauthorized()
             return errors.response(exc.status, exc.body())
@@ -167,27 +53,24 @@ class HubSpotVendor(Vendor):
         flask.g.hubspot_search = flask.request.path.endswith("/search")
         policy = portal.limiter.hit(search=flask.g.hubspot_search)
         if policy is not None:
-            group = {"TEN_SECONDLY_ROLLING": "ten-secondly", "DAILY": "daily",
-                     "SECONDLY": "search-secondly"}[policy]
             body = errors.rate_limit_body(
-                policy, f"publicapi:private_app-api-calls-{group}:{portal.app_id}:{portal.portal_id}")
+                policy, f"publicapi:private_app-api-calls-{RATE_GROUPS[policy]}:{portal.app_id}:{portal.portal_id}")
             return errors.response(429, body)
         return None
 
     def _rate_headers(self, response: flask.Response) -> flask.Response:
         # Search answers carry no X-HubSpot-RateLimit-* headers (it has its own limit).
         if "hubspot_search" in flask.g and not flask.g.hubspot_search:
-            for key, value in self.limiter.headers().items():
+            for key, value in self.state.limiter.headers().items():
                 response.headers[key] = value
         return response
 
     def fault_response(self, status: int, *, retry_after: float | None = None) -> flask.Response:
-        headers = self.limiter.headers() if status == 429 else {}
+        headers = self.state.limiter.headers() if status == 429 else {}
         if status == 429:
             headers["X-HubSpot-RateLimit-Remaining"] = "0"
         if retry_after is not None:
-            headers["Retry-After"] = str(int(retry_after) if retry_after == int(retry_after)
-                                         else retry_after)
+            headers["Retry-After"] = str(int(retry_after) if retry_after == int(retry_after) else retry_after)
         return errors.response(status, errors.fault_body(status), headers)
 
     def http_error(self, status: int) -> flask.Response | None:
@@ -195,86 +78,22 @@ class HubSpotVendor(Vendor):
         return errors.response(status, {"status": "error", "message": message,
                                         "correlationId": errors.correlation_id()})
 
-    # -- state -----------------------------------------------------------------------------
-    def reset(self) -> None:
-        """Back to the one default portal, empty (added portals are gone)."""
-        with self.sandbox.lock:
-            self.portals = {self.default.portal_id: self.default}
-            self._extra_ids = itertools.count(1)
-            self.default.reset(webhook_url=self.sandbox.options.get("hubspot_webhook_url"))
+    # The current portal's parts (the default portal outside a request) that tests and the demo use.
+    @property
+    def crm(self) -> Crm:
+        return self.state.crm
 
-    def seed_demo(self, org) -> None:
-        with self.sandbox.lock:
-            self.portals.pop(self.default.portal_id, None)
-            self.default.set_portal_id(org.hubspot_portal_id)
-            self.portals[self.default.portal_id] = self.default
-            self.default.seed(org)
+    @property
+    def owners(self) -> OwnerDirectory:
+        return self.state.owners
 
-    def create_lead(self, data: dict) -> dict:
-        """A contact as a web form would create it (fires contact.creation). With
-        ``object: leads`` a Leads-object record follows, associated with that contact as its
-        primary contact, the way a rep or a workflow creates one (fires object.creation, 0-136);
-        the answer is then the lead. Custom properties the portal has not declared are left out.
-        ``portal_id`` names the portal (default: the current one)."""
-        data = dict(data)
-        portal = self.portal(data.pop("portal_id")) if data.get("portal_id") else self.current()
-        with self.sandbox.lock:
-            return self._create_contact(portal, data, source="CRM_UI")
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.state.limiter
 
-    def _create_contact(self, portal: Portal, data: dict, *, source: str) -> dict:
-        crm = portal.crm
-        schema = crm.schema("contacts")
-        props = {prop: data[key] for key, prop in CONTACT_FIELDS.items()
-                 if data.get(key) not in (None, "") and prop in schema}
-        if data.get("source"):
-            props["hs_analytics_source"] = ANALYTICS_SOURCES.get(data["source"], "OTHER_CAMPAIGNS")
-        props.setdefault("lifecyclestage", "lead")
-        props.setdefault("hs_lead_status", "NEW")
-        if data.get("owner"):
-            owner = portal.owners.by_key(data["owner"]) or portal.owners.owners.get(str(data["owner"]))
-            if owner is not None:
-                props["hubspot_owner_id"] = owner.id
-        props.update(data.get("properties") or {})
-        as_lead = data.get("object") == "leads"
-        if as_lead:
-            props.pop("hubspot_owner_id", None)   # the lead is what gets routed
-        record = crm.create("contacts", props, source=source)
-        if not as_lead:
-            return record.to_json("contacts", list(record.properties))
-        name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) \
-            or data.get("email") or f"Lead {record.id}"
-        lead_props = {"hs_lead_name": name, "hs_pipeline": "lead-pipeline-id",
-                      "hs_pipeline_stage": "new-stage-id"}
-        lead_props.update(data.get("lead_properties") or {})
-        lead = crm.create("leads", lead_props, source=source, associations=[
-            {"to": {"id": record.id},
-             "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 578}]}])
-        return lead.to_json("leads", list(lead.properties))
+    @property
+    def webhooks(self) -> WebhookDispatcher:
+        return self.state.webhooks
 
-    def get_record(self, record_type: str, record_id: str) -> dict | None:
-        portal = self.current()
-        with self.sandbox.lock:
-            if record_type == "owners":
-                owner = portal.owners.owners.get(record_id)
-                return owner.to_json() if owner else None
-            if record_type not in portal.crm.stores:
-                return None
-            record = portal.crm.store(record_type).records.get(record_id)
-            return record.to_json(record_type, list(record.properties)) if record else None
 
-    def describe(self) -> dict:
-        portal = self.current()
-        base = self.sandbox.base_url
-        return {"api_base": base, "token": portal.token,
-                "portal_id": portal.portal_id, "app_id": portal.app_id,
-                "app_secret": portal.app_secret,
-                "webhook_url": portal.webhooks.settings.url,
-                "owners": len(portal.owners.owners),
-                "contacts": len(portal.crm.store("contacts").records),
-                "leads": len(portal.crm.store("leads").records),
-                "portals": [p.describe(base) for p in self.portals.values() if p is not self.default]}
-
-    def first_activity(self, record: Record, at: datetime) -> None:
-        """A rep's first sales activity (what outcome sync reads)."""
-        self.crm.update("contacts", record, {"hs_last_sales_activity_timestamp": iso(at),
-                                             "notes_last_contacted": iso(at)}, source="CRM_UI")
+__all__ = ["HubSpotVendor"]

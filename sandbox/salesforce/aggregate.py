@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from sandbox.salesforce.ordering import QueryResult, fold, order, sort_key_cmp
 from sandbox.salesforce.soql import Aggregate, FieldRef, Query, malformed
 from sandbox.salesforce.values import to_json
 
@@ -28,8 +29,6 @@ def _aggregate(func: str, values: list[Any]) -> Any:
 
 
 def run_aggregate(q: Query, obj: Any, store: Any, rows: list[dict], resolve: Callable) -> Any:
-    from sandbox.salesforce.query import QueryResult, _order, _sort_key_cmp
-
     if len(q.select) == 1 and isinstance(q.select[0], Aggregate) and q.select[0].field is None:
         if q.group_by:
             raise malformed(q.text, q.select[0].pos, "COUNT() and GROUP BY may not be used together")
@@ -59,7 +58,7 @@ def run_aggregate(q: Query, obj: Any, store: Any, rows: list[dict], resolve: Cal
         by_expr[item.key] = key
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        key = tuple(_norm(res.value(store, row)) for res in grouped.values())
+        key = tuple(fold(res.value(store, row)) for res in grouped.values())
         groups.setdefault(key, []).append(row)
     if not grouped:
         groups = {(): rows}
@@ -73,15 +72,11 @@ def run_aggregate(q: Query, obj: Any, store: Any, rows: list[dict], resolve: Cal
                 raise malformed(q.text, expr.pos, "Ordered field must be grouped or aggregated: "
                                 f"{expr.field.name if isinstance(expr, Aggregate) and expr.field else getattr(expr, 'name', '')}")
             keys.append((lambda r, k=by_expr[lookup]: r[k],
-                         _sort_key_cmp(item.descending, item.nulls_first)))
-        results = _order(results, keys)
+                         sort_key_cmp(item.descending, item.nulls_first)))
+        results = order(results, keys)
     results = results[q.offset or 0:]
     if q.limit is not None:
         results = results[:q.limit]
     shaped = [{"attributes": {"type": "AggregateResult"},
                **{k: to_json(v) for k, v in r.items()}} for r in results]
     return QueryResult(shaped, len(shaped))
-
-
-def _norm(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value

@@ -3,12 +3,15 @@ GET /composite/sobjects/<type>?ids=&fields=. Per-record results are SaveResults:
 {"id", "success", "errors": [{"statusCode", "message", "fields"}]}, in request order."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import flask
 
-from sandbox.salesforce import ids
+import sandbox.salesforce.ids as ids
 from sandbox.salesforce.errors import SalesforceError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sandbox.salesforce.state import SalesforceState
 
 MAX_RECORDS = 200
 ROLLED_BACK = SalesforceError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK",
@@ -27,22 +30,22 @@ def _records(body: Any) -> tuple[list, bool]:
     return records, bool(body.get("allOrNone", False))
 
 
-def register_collection_routes(bp: flask.Blueprint, vendor: Any, auto_assign: Callable[[], bool],
+def register_collection_routes(bp: flask.Blueprint, state: "SalesforceState", auto_assign: Callable[[], bool],
                                json_body: Callable[[], Any]) -> None:
-    sandbox = vendor.sandbox
+    sandbox = state.sandbox
 
     def save_one(item: Any, creating: bool) -> dict:
         if not isinstance(item, dict) or not isinstance(item.get("attributes"), dict) \
                 or not item["attributes"].get("type"):
             raise SalesforceError(400, "INVALID_FIELD",
                                   "No SObject Type defined in the attributes")
-        obj = vendor.store.object(item["attributes"]["type"])
+        obj = state.store.object(item["attributes"]["type"])
         if obj is None:
             raise SalesforceError(400, "INVALID_TYPE",
                                   f"sObject type '{item['attributes']['type']}' is not supported.")
         values = {k: v for k, v in item.items() if k.lower() != "id"}
         if creating:
-            record = vendor.store.insert(obj.name, values, user_id=flask.g.sf_user,
+            record = state.store.insert(obj.name, values, user_id=flask.g.sf_user,
                                          auto_assign=auto_assign())
             return record
         raw_id = next((v for k, v in item.items() if k.lower() == "id"), None)
@@ -50,14 +53,14 @@ def register_collection_routes(bp: flask.Blueprint, vendor: Any, auto_assign: Ca
         if normalized is None or not normalized.startswith(obj.prefix):
             raise SalesforceError(400, "MALFORMED_ID",
                                   f"{obj.name} ID: id value of incorrect type: {raw_id}", ["Id"])
-        return vendor.store.update(obj.name, normalized, values, user_id=flask.g.sf_user,
+        return state.store.update(obj.name, normalized, values, user_id=flask.g.sf_user,
                                    auto_assign=auto_assign())
 
     def save(creating: bool) -> Any:
         records, all_or_none = _records(json_body())
         results: list[dict] = []
         created: list[dict] = []
-        with sandbox.lock, vendor.store.transaction():
+        with sandbox.lock, state.store.transaction():
             for item in records:
                 raw_id = item.get("id") if isinstance(item, dict) else None
                 try:
@@ -70,13 +73,13 @@ def register_collection_routes(bp: flask.Blueprint, vendor: Any, auto_assign: Ca
                 if creating and record["Id"].startswith(ids.PREFIXES["Lead"]):
                     created.append(record)
             if all_or_none and any(not r["success"] for r in results):
-                vendor.store.rollback()
+                state.store.rollback()
                 created = []
                 results = [r if not r["success"] else
                            {"id": None if creating else r["id"], "success": False,
                             "errors": [ROLLED_BACK.save_error()]} for r in results]
         if created:
-            vendor.lead_created(created)
+            state.lead_created(created)
         return flask.jsonify(results)
 
     @bp.patch("/services/data/v<version>/composite/sobjects")
@@ -91,7 +94,7 @@ def register_collection_routes(bp: flask.Blueprint, vendor: Any, auto_assign: Ca
 
     @bp.get("/services/data/v<version>/composite/sobjects/<name>")
     def read_collection(version: str, name: str) -> Any:
-        obj = vendor.store.object(name)
+        obj = state.store.object(name)
         if obj is None:
             raise SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
         wanted = [f.strip() for f in flask.request.args.get("fields", "").split(",") if f.strip()]
@@ -114,7 +117,7 @@ def register_collection_routes(bp: flask.Blueprint, vendor: Any, auto_assign: Ca
                 normalized = ids.normalize(raw)
                 if normalized is None:
                     raise SalesforceError(400, "MALFORMED_ID", f"invalid record id: {raw}")
-                record = vendor.store.get(obj.name, normalized)
-                out.append(vendor.shape(record, names, version)
+                record = state.store.get(obj.name, normalized)
+                out.append(state.shape(record, names, version)
                            if record and not record["IsDeleted"] else None)
         return flask.jsonify(out)

@@ -3,25 +3,28 @@ login), GET /id/<org>/<user> (identity URL)."""
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flask
 
-from sandbox.salesforce import ids
+import sandbox.salesforce.ids as ids
 from sandbox.salesforce.auth import (JWT_AUDIENCES, JWT_GRANT, OAuthError, parse_soap_login,
                                      soap_login_fault, soap_login_response, token_signature,
                                      verify_jwt)
 from sandbox.salesforce.errors import SalesforceError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sandbox.salesforce.state import SalesforceState
 
 
 def _same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and hmac.compare_digest(a.encode(), b.encode())
 
 
-def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
+def register_login_routes(bp: flask.Blueprint, state: "SalesforceState") -> None:
     """Every org shares the login endpoints, as login.salesforce.com does: the username (unique
     across Salesforce) names the org, or, for client credentials, the connected app's key."""
-    sandbox = vendor.sandbox
+    sandbox = state.sandbox
 
     def client_credentials() -> tuple[str | None, str | None]:
         auth = flask.request.authorization
@@ -32,10 +35,10 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
 
     def org_of(username: str | None, client_id: str | None):
         """(org, user): the user's org, else the connected app's, else the default org."""
-        found = vendor._user_by_username(username or "") if username else None
+        found = state._user_by_username(username or "") if username else None
         if found is not None:
             return found
-        return vendor.org_for_client(client_id) or vendor.default, None
+        return state.org_for_client(client_id) or state.default, None
 
     def check_client(org, client_id: str | None, secret: str | None, *, need_secret: bool) -> None:
         if not _same(client_id, org.option("client_id")):
@@ -64,7 +67,7 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
                         raise OAuthError("invalid_grant", "authentication failure")
                 elif grant == "client_credentials":
                     client_id, secret = client_credentials()
-                    org = vendor.org_for_client(client_id) or vendor.default
+                    org = state.org_for_client(client_id) or state.default
                     check_client(org, client_id, secret, need_secret=True)
                     user = org.store.get("User", org.store.admin_id)  # the "run as" user
                 elif grant == JWT_GRANT:
@@ -85,7 +88,7 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
                         raise OAuthError("invalid_grant", "user hasn't approved this consumer")
                 else:
                     raise OAuthError("unsupported_grant_type", "grant type not supported")
-                token = vendor.sessions.issue(org.org_id, user["Id"])
+                token = state.sessions.issue(org.org_id, user["Id"])
         except OAuthError as exc:
             return exc.response()
         identity = f"{sandbox.base_url}/id/{org.org_id}/{user['Id']}"
@@ -109,7 +112,7 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
                 user = None
             if not password_ok(org, user, password):
                 return soap_login_fault()
-            token = vendor.sessions.issue(org.org_id, user["Id"])
+            token = state.sessions.issue(org.org_id, user["Id"])
             org15 = org.org_id[:15]
             body = soap_login_response(
                 server_url=f"{org.instance_url}/services/Soap/u/{version}/{org15}",
@@ -121,11 +124,11 @@ def register_login_routes(bp: flask.Blueprint, vendor: Any) -> None:
     @bp.get("/id/<org_id>/<user_id>")
     def identity(org_id: str, user_id: str) -> Any:
         try:
-            session = vendor.sessions.session_for(flask.request.headers.get("Authorization"))
+            session = state.sessions.session_for(flask.request.headers.get("Authorization"))
         except SalesforceError as exc:
             return exc.response()
         with sandbox.lock:
-            org = vendor.org(session["org_id"])
+            org = state.org(session["org_id"])
             user = org.store.get("User", user_id)
             if user is None or ids.normalize(org_id) != org.org_id:
                 return SalesforceError(404, "NOT_FOUND", "Bad_Id").response()

@@ -17,7 +17,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from sandbox.salesforce import ids, outbound
+import sandbox.salesforce.ids as ids
+import sandbox.salesforce.outbound as outbound
 from sandbox.salesforce.errors import SalesforceError
 from sandbox.salesforce.store import Store
 from sandbox.salesforce.values import to_json

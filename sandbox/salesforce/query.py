@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cmp_to_key
 from typing import Any, Callable
 
-from sandbox.salesforce import ids
+import sandbox.salesforce.ids as ids
+from sandbox.salesforce.aggregate import run_aggregate
 from sandbox.salesforce.errors import SalesforceError
+from sandbox.salesforce.ordering import QueryResult, fold, order, sort_key_cmp
 from sandbox.salesforce.schema import NAME_FIELDS, OBJECTS, Field, FieldType, SObjectType
 from sandbox.salesforce.soql import (Aggregate, BoolOp, Comparison, FieldRef, Literal, Not, Query,
                                      malformed, parse)
@@ -158,10 +159,6 @@ def _like_regex(raw: str) -> re.Pattern:
     return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
 
 
-def _fold(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
 def _compare(op: str, left: Any, right: Any) -> bool:
     if isinstance(right, tuple):  # a date literal's range
         start, end = right
@@ -170,12 +167,12 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         return {"=": start <= left < end, "!=": not start <= left < end, "<": left < start,
                 "<=": left < end, ">": left >= end, ">=": left >= start}[op]
     if op == "=":
-        return _fold(left) == _fold(right)
+        return fold(left) == fold(right)
     if op == "!=":
-        return _fold(left) != _fold(right)
+        return fold(left) != fold(right)
     if left is None or right is None:
         return False
-    left, right = _fold(left), _fold(right)
+    left, right = fold(left), fold(right)
     return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
 
 
@@ -193,9 +190,9 @@ def compile_where(q: Query, obj: SObjectType, store: Store, now: datetime) -> Ca
         res = resolve(q, obj, node.field)
         get = lambda row: res.value(store, row)  # noqa: E731
         if node.op in ("IN", "NOT IN"):
-            values = {_fold(_typed(q, res.leaf, lit, now)) for lit in node.value}
+            values = {fold(_typed(q, res.leaf, lit, now)) for lit in node.value}
             negate = node.op == "NOT IN"
-            return lambda row: (_fold(get(row)) in values) != negate
+            return lambda row: (fold(get(row)) in values) != negate
         lit = node.value
         if node.op == "LIKE":
             if not res.leaf.type.is_text or lit.kind != "string":
@@ -211,37 +208,6 @@ def compile_where(q: Query, obj: SObjectType, store: Store, now: datetime) -> Ca
 
 
 # -- execution ------------------------------------------------------------------------------
-class QueryResult:
-    def __init__(self, records: list[dict], total: int, count_only: bool = False) -> None:
-        self.records, self.total, self.count_only = records, total, count_only
-
-
-def _sort_key_cmp(descending: bool, nulls_first: bool | None) -> Callable[[Any, Any], int]:
-    nulls_first = (not descending) if nulls_first is None else nulls_first
-
-    def cmp(a: Any, b: Any) -> int:
-        if a is None or b is None:
-            if a is None and b is None:
-                return 0
-            return (-1 if a is None else 1) * (1 if nulls_first else -1)
-        a, b = _fold(a), _fold(b)
-        result = (a > b) - (a < b)
-        return -result if descending else result
-
-    return cmp
-
-
-def _order(rows: list, keyfuncs: list[tuple[Callable[[Any], Any], Callable]]) -> list:
-    def cmp(a: Any, b: Any) -> int:
-        for key, compare in keyfuncs:
-            result = compare(key(a), key(b))
-            if result:
-                return result
-        return 0
-
-    return sorted(rows, key=cmp_to_key(cmp))
-
-
 def execute(text: str, store: Store, now: datetime, version: str, *,
             include_deleted: bool = False) -> QueryResult:
     q = parse(text)
@@ -265,7 +231,6 @@ def execute(text: str, store: Store, now: datetime, version: str, *,
     rows = [r for r in store.rows(obj.name)
             if (include_deleted or not r["IsDeleted"]) and where(r)]
     if any(isinstance(i, Aggregate) for i in q.select) or q.group_by:
-        from sandbox.salesforce.aggregate import run_aggregate  # keeps this module small
         return run_aggregate(q, obj, store, rows, resolve)
     fields = [resolve(q, obj, item) for item in q.select]
     if q.order_by:
@@ -275,8 +240,8 @@ def execute(text: str, store: Store, now: datetime, version: str, *,
                 raise malformed(q.text, item.expr.pos, "Ordered field must be grouped or aggregated")
             res = resolve(q, obj, item.expr)
             keys.append((lambda row, res=res: res.value(store, row),
-                         _sort_key_cmp(item.descending, item.nulls_first)))
-        rows = _order(rows, keys)
+                         sort_key_cmp(item.descending, item.nulls_first)))
+        rows = order(rows, keys)
     rows = rows[q.offset or 0:]
     if q.limit is not None:
         rows = rows[:q.limit]

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import secrets
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flask
 
-from sandbox.salesforce import API_VERSIONS, ids
+import sandbox.salesforce.ids as ids
 from sandbox.salesforce.collections import register_collection_routes
 from sandbox.salesforce.errors import SalesforceError, external_id_not_found, not_found, session_invalid
 from sandbox.salesforce.login import register_login_routes
 from sandbox.salesforce.query import execute
 from sandbox.salesforce.schema import Field, SObjectType
+from sandbox.salesforce.versions import API_VERSIONS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sandbox.salesforce.state import SalesforceState
 
 MAX_CURSORS = 200
 
@@ -42,10 +46,10 @@ def json_body() -> Any:
                               "Unexpected character: was expecting a JSON value") from None
 
 
-def build_blueprint(vendor: Any) -> flask.Blueprint:
-    sandbox = vendor.sandbox
+def build_blueprint(state: "SalesforceState") -> flask.Blueprint:
+    sandbox = state.sandbox
     bp = flask.Blueprint("salesforce", __name__)
-    register_login_routes(bp, vendor)
+    register_login_routes(bp, state)
 
     @bp.errorhandler(SalesforceError)
     def sf_error(exc: SalesforceError) -> Any:
@@ -60,22 +64,22 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
         if version not in API_VERSIONS:
             raise not_found()
         flask.g.sf_version = version
-        session = vendor.sessions.session_for(flask.request.headers.get("Authorization"))
-        org = vendor.org(session["org_id"])
+        session = state.sessions.session_for(flask.request.headers.get("Authorization"))
+        org = state.org(session["org_id"])
         # A session only reaches its own org, on its org's host: another org's host (or, for an
         # org with a host of its own, the login host) does not know it.
-        if (vendor.org_for_host(flask.request.host) or vendor.default) is not org:
+        if (state.org_for_host(flask.request.host) or state.default) is not org:
             raise session_invalid()
         flask.g.sf_org = org
         flask.g.sf_user = session["user_id"]
-        vendor.count_api_call()
-        vendor.run_pending_reassignments()
+        state.count_api_call()
+        state.run_pending_reassignments()
 
     @bp.after_request
     def limit_info(response: flask.Response) -> flask.Response:
         # Every REST call but the Versions URI (/services/data/), which does not count either.
         if flask.request.path.startswith("/services/data/v"):
-            response.headers["Sforce-Limit-Info"] = vendor.limit_header()
+            response.headers["Sforce-Limit-Info"] = state.limit_header()
         return response
 
     @bp.get("/services/data/")
@@ -94,8 +98,8 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
     @bp.get("/services/data/v<version>/limits")
     def limits(version: str) -> Any:
         return flask.jsonify({
-            "DailyApiRequests": {"Max": vendor.daily_limit,
-                                 "Remaining": max(0, vendor.daily_limit - vendor.api_used)},
+            "DailyApiRequests": {"Max": state.daily_limit,
+                                 "Remaining": max(0, state.daily_limit - state.api_used)},
             "DataStorageMB": {"Max": 5, "Remaining": 5},
         })
 
@@ -110,10 +114,10 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
     @bp.get("/services/data/v<version>/sobjects")
     def sobjects(version: str) -> Any:
         return flask.jsonify({"encoding": "UTF-8", "maxBatchSize": 200,
-                              "sobjects": [sobject_info(o, version) for o in vendor.store.schema.values()]})
+                              "sobjects": [sobject_info(o, version) for o in state.store.schema.values()]})
 
     def object_or_404(name: str) -> SObjectType:
-        obj = vendor.store.object(name)   # this org's object: its custom fields included
+        obj = state.store.object(name)   # this org's object: its custom fields included
         if obj is None:
             raise SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
         return obj
@@ -153,17 +157,17 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
             raise SalesforceError(400, "JSON_PARSER_ERROR",
                                   "Cannot deserialize instance of SObject from START_ARRAY value")
         with sandbox.lock:
-            record = vendor.store.insert(obj.name, body, user_id=flask.g.sf_user,
+            record = state.store.insert(obj.name, body, user_id=flask.g.sf_user,
                                          auto_assign=auto_assign())
         if obj.name == "Lead":
-            vendor.lead_created([record])
+            state.lead_created([record])
         return flask.jsonify({"id": record["Id"], "success": True, "errors": []}), 201
 
     def row_or_404(obj: SObjectType, record_id: str) -> dict:
         normalized = ids.normalize(record_id)
         if normalized is None or not normalized.startswith(obj.prefix):
             raise external_id_not_found(record_id)
-        record = vendor.store.get(obj.name, normalized)
+        record = state.store.get(obj.name, normalized)
         if record is None or record["IsDeleted"]:
             raise not_found()
         return record
@@ -181,7 +185,7 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
                     raise SalesforceError(400, "INVALID_FIELD", f"No such column '{f.strip()}' on "
                                           f"sobject of type {obj.name}")
                 names.append(field.name)
-            shaped = vendor.shape(record, names or [f.name for f in obj.fields.values()], version)
+            shaped = state.shape(record, names or [f.name for f in obj.fields.values()], version)
         return flask.jsonify(shaped)
 
     @bp.patch("/services/data/v<version>/sobjects/<name>/<record_id>")
@@ -201,7 +205,7 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
                                   "Cannot deserialize instance of SObject from START_ARRAY value")
         with sandbox.lock:
             record = row_or_404(obj, record_id)
-            vendor.store.update(obj.name, record["Id"], body, user_id=flask.g.sf_user,
+            state.store.update(obj.name, record["Id"], body, user_id=flask.g.sf_user,
                                 auto_assign=auto_assign(), if_unmodified_since=since)
         return "", 204
 
@@ -210,7 +214,7 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
         obj = object_or_404(name)
         with sandbox.lock:
             record = row_or_404(obj, record_id)
-            vendor.store.delete(obj.name, record["Id"])
+            state.store.delete(obj.name, record["Id"])
         return "", 204
 
     def page(cursor_id: str, cursor: dict, offset: int, version: str) -> Any:
@@ -220,7 +224,7 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
         if not body["done"]:
             body["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor_id}-{end}"
         else:
-            vendor.cursors.pop(cursor_id, None)
+            state.cursors.pop(cursor_id, None)
         body["records"] = records[offset:end]
         return flask.jsonify(body)
 
@@ -229,15 +233,15 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
         if text is None:
             raise SalesforceError(400, "MALFORMED_QUERY", "SOQL statements cannot be empty or null")
         with sandbox.lock:
-            result = execute(text, vendor.store, sandbox.clock.now(), version,
+            result = execute(text, state.store, sandbox.clock.now(), version,
                              include_deleted=include_deleted)
         if result.count_only:
             return flask.jsonify({"totalSize": result.total, "done": True, "records": []})
         cursor_id = ids.to18("01g5g00000" + secrets.token_hex(3)[:5].upper())
         cursor = {"records": result.records, "total": result.total, "batch": batch_size()}
-        vendor.cursors[cursor_id] = cursor
-        while len(vendor.cursors) > MAX_CURSORS:
-            vendor.cursors.popitem(last=False)
+        state.cursors[cursor_id] = cursor
+        while len(state.cursors) > MAX_CURSORS:
+            state.cursors.popitem(last=False)
         return page(cursor_id, cursor, 0, version)
 
     @bp.get("/services/data/v<version>/query/")
@@ -254,10 +258,10 @@ def build_blueprint(vendor: Any) -> flask.Blueprint:
     @bp.get("/services/data/v<version>/queryAll/<locator>")
     def query_more(version: str, locator: str) -> Any:
         cursor_id, _, offset = locator.rpartition("-")
-        cursor = vendor.cursors.get(cursor_id)
+        cursor = state.cursors.get(cursor_id)
         if cursor is None or not offset.isdigit():
             raise SalesforceError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         return page(cursor_id, cursor, int(offset), version)
 
-    register_collection_routes(bp, vendor, auto_assign, json_body)
+    register_collection_routes(bp, state, auto_assign, json_body)
     return bp

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.salesforce import ids
+import sandbox.salesforce.ids as ids
 from sandbox.salesforce.schema import Field, FieldType, declare_custom_field
 
 # The demo org's custom Lead fields (Setup -> Object Manager -> Lead -> Fields & Relationships).

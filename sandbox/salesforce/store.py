@@ -6,7 +6,7 @@ import contextlib
 from datetime import datetime
 from typing import Any, Iterator
 
-from sandbox.salesforce import ids
+import sandbox.salesforce.ids as ids
 from sandbox.salesforce.errors import SalesforceError
 from sandbox.salesforce.schema import FieldType, SObjectType, object_for_id, org_objects
 from sandbox.salesforce.values import coerce, field_label, to_millis

@@ -15,7 +15,7 @@ import flask
 from sandbox.slack.store import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_NAME
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sandbox.slack.vendor import SlackVendor
+    from sandbox.slack.state import SlackState
 
 
 class SlackError(Exception):
@@ -56,11 +56,11 @@ def _json_arg(args: dict, name: str) -> Any:
     return value
 
 
-def _bot_message(vendor: "SlackVendor", text: str, blocks, ts: str, thread_ts=None) -> dict:
+def _bot_message(state: "SlackState", text: str, blocks, ts: str, thread_ts=None) -> dict:
     message = {"user": BOT_USER_ID, "type": "message", "ts": ts, "bot_id": BOT_ID,
-               "app_id": APP_ID, "text": text, "team": vendor.workspace.team_id,
+               "app_id": APP_ID, "text": text, "team": state.workspace.team_id,
                "bot_profile": {"id": BOT_ID, "app_id": APP_ID, "name": "leadrouter",
-                               "deleted": False, "team_id": vendor.workspace.team_id}}
+                               "deleted": False, "team_id": state.workspace.team_id}}
     if blocks:
         message["blocks"] = blocks
     if thread_ts:
@@ -68,14 +68,14 @@ def _bot_message(vendor: "SlackVendor", text: str, blocks, ts: str, thread_ts=No
     return message
 
 
-def auth_test(vendor: "SlackVendor", args: dict) -> dict:
+def auth_test(state: "SlackState", args: dict) -> dict:
     return {"url": f"https://{TEAM_DOMAIN}.slack.com/", "team": TEAM_NAME, "user": "leadrouter",
-            "team_id": vendor.workspace.team_id, "user_id": BOT_USER_ID, "bot_id": BOT_ID,
+            "team_id": state.workspace.team_id, "user_id": BOT_USER_ID, "bot_id": BOT_ID,
             "is_enterprise_install": False}
 
 
-def chat_post_message(vendor: "SlackVendor", args: dict) -> dict:
-    ws = vendor.workspace
+def chat_post_message(state: "SlackState", args: dict) -> dict:
+    ws = state.workspace
     if not args.get("channel"):
         raise SlackError("channel_not_found")
     channel = ws.resolve_channel(str(args["channel"]))
@@ -92,8 +92,8 @@ def chat_post_message(vendor: "SlackVendor", args: dict) -> dict:
         raise SlackError("no_text")
     if len(text) > 40000:
         raise SlackError("msg_too_long")
-    ts = ws.next_ts(vendor.sandbox.clock.now())
-    message = _bot_message(vendor, text, blocks, ts, args.get("thread_ts"))
+    ts = ws.next_ts(state.sandbox.clock.now())
+    message = _bot_message(state, text, blocks, ts, args.get("thread_ts"))
     if attachments:
         message["attachments"] = attachments
     ws.messages.append({"channel": channel.id, "ts": ts, "message": message,
@@ -101,8 +101,8 @@ def chat_post_message(vendor: "SlackVendor", args: dict) -> dict:
     return {"channel": channel.id, "ts": ts, "message": message}
 
 
-def chat_update(vendor: "SlackVendor", args: dict) -> dict:
-    ws = vendor.workspace
+def chat_update(state: "SlackState", args: dict) -> dict:
+    ws = state.workspace
     channel = ws.resolve_channel(str(args.get("channel") or ""))
     if channel is None:
         raise SlackError("channel_not_found")
@@ -123,23 +123,23 @@ def chat_update(vendor: "SlackVendor", args: dict) -> dict:
         message["text"] = text
     if blocks is not None:
         message["blocks"] = blocks
-    message["edited"] = {"user": BOT_USER_ID, "ts": ws.next_ts(vendor.sandbox.clock.now())}
+    message["edited"] = {"user": BOT_USER_ID, "ts": ws.next_ts(state.sandbox.clock.now())}
     stored["message"] = message
     return {"channel": channel.id, "ts": stored["ts"], "text": message.get("text", ""),
             "message": {k: v for k, v in message.items() if k not in ("ts", "team", "edited")}}
 
 
-def users_lookup_by_email(vendor: "SlackVendor", args: dict) -> dict:
+def users_lookup_by_email(state: "SlackState", args: dict) -> dict:
     if not args.get("email"):
         raise SlackError("invalid_arguments")
-    user = vendor.workspace.user_by_email(str(args["email"]))
+    user = state.workspace.user_by_email(str(args["email"]))
     if user is None:
         raise SlackError("users_not_found")
-    return {"user": user.to_json(vendor.workspace.team_id, vendor.sandbox.clock.now())}
+    return {"user": user.to_json(state.workspace.team_id, state.sandbox.clock.now())}
 
 
-def conversations_open(vendor: "SlackVendor", args: dict) -> dict:
-    ws = vendor.workspace
+def conversations_open(state: "SlackState", args: dict) -> dict:
+    ws = state.workspace
     if args.get("channel"):
         channel = ws.channels.get(str(args["channel"]))
         if channel is None:
@@ -169,7 +169,7 @@ def conversations_open(vendor: "SlackVendor", args: dict) -> dict:
     return {"channel": {"id": channel.id}}
 
 
-METHODS: dict[str, Callable[["SlackVendor", dict], dict]] = {
+METHODS: dict[str, Callable[["SlackState", dict], dict]] = {
     "auth.test": auth_test,
     "chat.postMessage": chat_post_message,
     "chat.update": chat_update,
@@ -178,7 +178,7 @@ METHODS: dict[str, Callable[["SlackVendor", dict], dict]] = {
 }
 
 
-def register(bp: flask.Blueprint, vendor: "SlackVendor") -> None:
+def register(bp: flask.Blueprint, state: "SlackState") -> None:
     @bp.route("/api/<method>", methods=["GET", "POST"])
     def call(method: str) -> flask.Response:
         args = _args()
@@ -188,10 +188,10 @@ def register(bp: flask.Blueprint, vendor: "SlackVendor") -> None:
         token = _token(args)
         if not token:
             return slack_json({"ok": False, "error": "not_authed"})
-        if token != vendor.token:
+        if token != state.token:
             return slack_json({"ok": False, "error": "invalid_auth"})
         try:
-            with vendor.sandbox.lock:
-                return slack_json({"ok": True, **handler(vendor, args)})
+            with state.sandbox.lock:
+                return slack_json({"ok": True, **handler(state, args)})
         except SlackError as exc:
             return slack_json({"ok": False, "error": exc.error, **exc.extra})

@@ -14,7 +14,7 @@ import flask
 from sandbox.slack.store import BOT_ID
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sandbox.slack.vendor import SlackVendor
+    from sandbox.slack.state import SlackState
 
 
 def text(body: str, status: int) -> flask.Response:
@@ -32,10 +32,10 @@ def _payload() -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def register(bp: flask.Blueprint, vendor: "SlackVendor") -> None:
+def register(bp: flask.Blueprint, state: "SlackState") -> None:
     @bp.post("/slack-hooks/services/<team>/<hook_id>/<secret>")
     def incoming_webhook(team: str, hook_id: str, secret: str) -> flask.Response:
-        hook = vendor.hook
+        hook = state.hook
         if (team, hook_id) != (hook["team"], hook["id"]):
             return text("no_service", 404)
         if secret != hook["secret"]:
@@ -45,12 +45,12 @@ def register(bp: flask.Blueprint, vendor: "SlackVendor") -> None:
             return text("invalid_payload", 400)
         if not data.get("text") and not data.get("blocks") and not data.get("attachments"):
             return text("no_text", 400)
-        with vendor.sandbox.lock:
-            ws = vendor.workspace
+        with state.sandbox.lock:
+            ws = state.workspace
             channel = ws.channels[hook["channel"]]
             if channel.is_archived:
                 return text("channel_is_archived", 410)
-            ts = ws.next_ts(vendor.sandbox.clock.now())
+            ts = ws.next_ts(state.sandbox.clock.now())
             message = {"type": "message", "subtype": "bot_message", "ts": ts, "bot_id": BOT_ID,
                        "text": data.get("text", "")}
             for key in ("blocks", "attachments", "thread_ts"):
@@ -63,14 +63,14 @@ def register(bp: flask.Blueprint, vendor: "SlackVendor") -> None:
     @bp.post("/slack-hooks/actions/<team>/<action_ts>/<token>")
     def response_url(team: str, action_ts: str, token: str) -> flask.Response:
         """The response_url of an interaction: replace the original message or add one."""
-        target = vendor.response_urls.get(token)
+        target = state.response_urls.get(token)
         data = _payload()
         if target is None:
             return text("no_service", 404)
         if data is None:
             return text("invalid_payload", 400)
-        with vendor.sandbox.lock:
-            ws = vendor.workspace
+        with state.sandbox.lock:
+            ws = state.workspace
             stored = ws.find_message(target["channel"], target["ts"])
             if data.get("delete_original") and stored is not None:
                 ws.messages.remove(stored)
@@ -79,7 +79,7 @@ def register(bp: flask.Blueprint, vendor: "SlackVendor") -> None:
                 stored["message"] = {**stored["message"], "text": data.get("text", ""),
                                      "blocks": data.get("blocks", [])}
             else:
-                ts = ws.next_ts(vendor.sandbox.clock.now())
+                ts = ws.next_ts(state.sandbox.clock.now())
                 ws.messages.append({"channel": target["channel"], "ts": ts, "history": [],
                                     "source": "response_url",
                                     "message": {"type": "message", "ts": ts, "bot_id": BOT_ID,

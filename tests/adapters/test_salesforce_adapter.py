@@ -254,7 +254,7 @@ def test_every_call_goes_to_the_instance_url_the_login_named(salesforce_settings
     """An org with a host of its own (its My Domain): the adapter logs in at the login URL it is
     configured with and then follows the instance_url of the login's answer; the login host
     does not know the org's sessions, so a call sent there would fail."""
-    org = sandbox.vendor("salesforce").add_org(leads=3)
+    org = sandbox.vendor("salesforce").state.add_org(leads=3)
     info = org.describe("59.0")
     assert info["instance_url"] != running.url
     adapter = build_adapter("salesforce", {**salesforce_settings, "client_id": info["client_id"],

@@ -82,3 +82,33 @@ def test_cli_documents_its_options_and_defaults():
     for text in ("--port", "--tls", "--cert-dir", "--salesforce-outbound-url",
                  "--hubspot-webhook-url", "admin@sandbox.example", "xoxb-sandbox"):
         assert text in result.output
+
+
+def test_every_control_route_answers_errors_by_one_policy(http, sandbox_server, fresh_sandbox):
+    """The core's and each vendor's control routes: {"error": why}, 400 for a bad value, 404 for
+    a name that names nothing, and the vendor's own status when the vendor refused what the route
+    asked of it."""
+    base = f"{sandbox_server.url}/__sandbox__"
+    http.post(f"{base}/slack/interactivity", json={"url": "http://127.0.0.1:9/actions"})
+    answers = {
+        "bad value (core)": http.post(f"{base}/clock", json={"now": "yesterday"}),
+        "bad value (Salesforce)": http.post(f"{base}/salesforce/orgs", json={"colour": "red"}),
+        "bad value (HubSpot)": http.post(f"{base}/hubspot/portals", json={"region": "mars"}),
+        "bad body (Slack)": http.post(f"{base}/slack/interactivity", data=b"[1]"),
+        "no such record (core)": http.get(f"{base}/records/salesforce/Lead/00Q5g0000000zzzAAA"),
+        "no such org (Salesforce)": http.get(f"{base}/salesforce/limits?org_id=00D000000000000"),
+        "no such portal (HubSpot)": http.get(f"{base}/hubspot/owners?portal_id=1"),
+        "no such message (Slack)": http.post(f"{base}/slack/click", json={"message_ts": "1.2", "action_id": "a",
+                                                                          "user": "maya"}),
+    }
+    inactive = next(u["Id"] for u in fresh_sandbox.vendor("salesforce").store.rows("User") if not u["IsActive"])
+    lead = http.post(f"{base}/leads", json={"vendor": "salesforce", "last_name": "L", "company": "C"}).json()["Id"]
+    answers["refused by Salesforce"] = http.post(f"{base}/salesforce/reassign", json={"lead_id": lead,
+                                                                                      "owner_id": inactive})
+    statuses = {what: answer.status_code for what, answer in answers.items()}
+    assert statuses == {"bad value (core)": 400, "bad value (Salesforce)": 400, "bad value (HubSpot)": 400,
+                        "bad body (Slack)": 400, "no such record (core)": 404, "no such org (Salesforce)": 404,
+                        "no such portal (HubSpot)": 404, "no such message (Slack)": 404,
+                        "refused by Salesforce": 400}
+    assert all(set(answer.json()) == {"error"} and answer.json()["error"] for answer in answers.values())
+    assert answers["refused by Salesforce"].json()["error"].startswith("INACTIVE_OWNER_OR_USER: ")
