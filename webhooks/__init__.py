@@ -88,8 +88,9 @@ def _public_urls() -> list[str]:
 def _store(connection: str, kind: str, events: list[WebhookEvent], source: str,
            remember: Callable[[Session, datetime], None] | None = None) -> dict:
     wanted = [e for e in events if _wants_routing(e)]
-    try:  # every id as its CRM writes them, before anything is stored
-        ids = [checked_lead_id(kind, e.lead_id) for e in wanted]
+    routed = getattr(current_app.extensions["leadrouter.connections"].specs.get(connection), "object", None)
+    try:  # every id as its CRM writes them (Salesforce: of the routed object), before anything is stored
+        ids = [checked_lead_id(kind, e.lead_id, routed) for e in wanted]
     except BadLeadId as exc:
         raise DoorError(400, str(exc)) from None
     items = [IncomingLead(i, source, event_id=e.event_id, payload={"kind": e.kind.value})
