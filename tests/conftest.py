@@ -134,6 +134,17 @@ def crm():
     running.stop()
 
 
+@pytest.fixture(scope="session")
+def crm_control(crm):
+    """The sandbox's control plane over HTTPS (seed, reset, clock, faults, request log, records,
+    orgs and portals, deliveries, Slack messages and clicks)."""
+    from sandbox.client import SandboxClient
+
+    client = SandboxClient(crm.url, ca=crm.ca_path)
+    yield client
+    client.close()
+
+
 @pytest.fixture
 def database(db_url: str):
     """A migrated empty database (SQLite and PostgreSQL) and its engine/session factory."""
