@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from sandbox.core import Sandbox, Vendor
+from sandbox.core import Sandbox
+from sandbox.vendor import Vendor
 
 # Import paths, resolved lazily: a vendor package that does not exist (yet) is skipped.
 DEFAULT_VENDORS: tuple[str, ...] = (
