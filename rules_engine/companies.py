@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
-from .geo import is_country_name
+from .geo import country_name_keys
 from .text import strip_accents
 
 # Legal forms, as tokens after folding ("S.A." -> sa, "Sp. z o.o." -> sp z o o).
@@ -29,7 +29,7 @@ inc incorporated corp corporation co company cos ltd limited llc llp lp plc pllc
 gmbh mbh ag kg kgaa ohg ug se ev gesmbh aktiengesellschaft gesellschaft
 sa sas sasu sarl eurl sca snc scs spa srl sapa scarl scpa sl slu sau ltda lda eireli
 bv nv vof cv bvba sprl cvba ab as asa oy oyj aps hf kft zrt nyrt bt sro spol
-ooo oao zao pao kk gk tbk bhd pte pvt
+ooo oao zao pao kk gk tbk bhd pte pvt pty
 """
 _SEVERAL_WORD_FORMS = (
     "co ltd|pty ltd|pte ltd|pvt ltd|private limited|sdn bhd|gmbh co kg|gmbh co|ag co kg|co kg|s de rl de cv|"
@@ -65,9 +65,15 @@ class CompanyName:
         return self.core.replace(" ", "")
 
 
+@lru_cache(maxsize=1)
+def _region_names() -> frozenset[str]:
+    """Regions and every country name of four letters or more, as folded tokens joined by spaces."""
+    countries = (" ".join(t for t in _NON_WORD.split(name) if t) for name in country_name_keys())
+    return _REGIONS | frozenset(name for name in countries if len(name) > 3)
+
+
 def _is_region(words: tuple[str, ...]) -> bool:
-    text = " ".join(words)
-    return text in _REGIONS or (len(text) > 3 and is_country_name(text))
+    return " ".join(words) in _region_names()
 
 
 def _strip_end(tokens: list[str], qualifiers: set[str]) -> bool:
@@ -91,10 +97,14 @@ def _strip_start(tokens: list[str]) -> bool:
 
 @lru_cache(maxsize=65536)
 def normalize_company(name: str) -> CompanyName | None:
-    text = strip_accents(str(name)).casefold().translate(_LETTERS)
-    text = _AMP_INSIDE.sub("", text)
-    text = _INITIALS.sub(lambda m: m.group(0).replace(".", "").replace("/", ""), text)
-    text = _WEB_SUFFIX.sub("", text)
+    text = str(name).casefold()
+    if not text.isascii():
+        text = strip_accents(text.translate(_LETTERS))
+    if "&" in text or "+" in text:
+        text = _AMP_INSIDE.sub("", text)
+    if "." in text or "/" in text:
+        text = _INITIALS.sub(lambda m: m.group(0).replace(".", "").replace("/", ""), text)
+        text = _WEB_SUFFIX.sub("", text)
     tokens = [t for t in _NON_WORD.split(text) if t and t not in _JOINERS]
     if not tokens:
         return None

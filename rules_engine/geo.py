@@ -12,6 +12,7 @@ import gettext
 import os
 import re
 from functools import lru_cache
+from typing import Iterable
 
 import pycountry
 
@@ -96,9 +97,9 @@ def _country_names() -> dict[str, str]:
     return _name_table(entries, "iso3166-1")
 
 
-def is_country_name(text: str) -> bool:
-    """A country's name in any language pycountry translates ('india', 'deutschland')."""
-    return _key(text) in _country_names()
+def country_name_keys() -> Iterable[str]:
+    """Every country name in every language pycountry translates, folded ('india', 'deutschland')."""
+    return _country_names().keys()
 
 
 def is_country_code(value: str | None) -> bool:

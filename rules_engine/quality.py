@@ -37,9 +37,12 @@ TEST_DOMAINS = frozenset({"example.com", "example.org", "example.net", "test.com
 _REPEATED = re.compile(r"^(.)\1{2,}$")   # aaa, xxxx, 1111
 
 
+PERSONAL_DOMAINS = FREE_MAIL_DOMAINS | DISPOSABLE_DOMAINS
+
+
 def is_personal_domain(domain: str | None) -> bool:
     """A free-mail or disposable domain (or a subdomain of one): it says nothing about a company."""
-    return domain_matches(domain, FREE_MAIL_DOMAINS) is not None or domain_matches(domain, DISPOSABLE_DOMAINS) is not None
+    return domain_matches(domain, PERSONAL_DOMAINS) is not None
 
 
 class Quality(Model):
