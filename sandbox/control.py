@@ -10,6 +10,8 @@ import flask
 
 from sandbox.faults import FaultKind
 
+CONTROL_PREFIX = "/__sandbox__"   # where the control plane is mounted
+
 
 class ControlError(ValueError):
     pass

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import flask
 
+from sandbox.control import CONTROL_PREFIX
 from sandbox.deliveries import Deliveries
 from sandbox.faults import Faults, RequestLog
 from sandbox.generator import GeneratorRunner
@@ -25,7 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Clock", "Vendor", "Sandbox", "Faults", "RequestLog", "Deliveries", "DEFAULT_OPTIONS",
            "CONTROL_PREFIX"]
 
-CONTROL_PREFIX = "/__sandbox__"
 
 # Documented default credentials (docs: `leadrouter sandbox --help`). Vendors read
 # `sandbox.options[...]`; the CLI and `server.start(**vendor_options)` override them.

@@ -13,9 +13,13 @@ The control plane, the generator and the demo reach a vendor through this contra
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import flask
+
+from sandbox.control import CONTROL_PREFIX
+
+T = TypeVar("T")
 
 
 class VendorState:
@@ -41,6 +45,28 @@ class VendorState:
 
     def describe(self) -> dict:
         return {}
+
+
+def addressed(found: str, arg: str, lookup: Callable[[str], T], default: T) -> T:
+    """Which of a vendor's accounts (an org, a portal) a request is for: the one its
+    authentication found (``flask.g.<found>``), else the one a control call names
+    (``?<arg>=``), else the default (seeded) one; outside a request, the default."""
+    if flask.has_request_context():
+        account = flask.g.get(found)
+        if account is not None:
+            return account
+        wanted = flask.request.args.get(arg)
+        if wanted and flask.request.path.startswith(CONTROL_PREFIX):
+            return lookup(wanted)
+    return default
+
+
+def state_part(name: str, *, settable: bool = False) -> property:
+    """A vendor attribute that is its state's ``name`` (what tests and the demo read)."""
+    def set_part(vendor: "Vendor", value: Any) -> None:
+        setattr(vendor.state, name, value)
+    return property(lambda vendor: getattr(vendor.state, name), set_part if settable else None,
+                    doc=f"The state's {name}.")
 
 
 class Vendor:
@@ -92,4 +118,4 @@ class Vendor:
         return self.state.describe()
 
 
-__all__ = ["Vendor", "VendorState"]
+__all__ = ["Vendor", "VendorState", "addressed", "state_part"]

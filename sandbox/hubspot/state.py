@@ -11,13 +11,10 @@ import itertools
 import uuid
 from datetime import datetime
 
-import flask
-
-from sandbox.core import CONTROL_PREFIX
 from sandbox.hubspot.portal import Portal
 from sandbox.hubspot.properties import iso
 from sandbox.hubspot.store import Record
-from sandbox.vendor import VendorState
+from sandbox.vendor import VendorState, addressed
 
 APP_ID = 1512050
 DEFAULT_PORTAL_ID = 24681357
@@ -54,16 +51,9 @@ class HubSpotState(VendorState):
 
     # -- which portal ----------------------------------------------------------------------
     def current(self) -> Portal:
-        """The portal of this request: the token's (set by authentication), else the one a
-        control call names with ``?portal_id=``, else the default (seeded) portal."""
-        if flask.has_request_context():
-            portal = flask.g.get("hubspot_portal")
-            if portal is not None:
-                return portal
-            wanted = flask.request.args.get("portal_id")
-            if wanted and flask.request.path.startswith(CONTROL_PREFIX):
-                return self.portal(wanted)
-        return self.default
+        """The portal of this request: its token's, else the one a control call names with
+        ``?portal_id=``, else the default (seeded) portal."""
+        return addressed("hubspot_portal", "portal_id", self.portal, self.default)
 
     def portal(self, portal_id: int | str) -> Portal:
         try:

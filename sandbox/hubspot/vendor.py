@@ -14,12 +14,8 @@ import sandbox.hubspot.control as control
 import sandbox.hubspot.errors as errors
 import sandbox.hubspot.owners_api as owners_api
 import sandbox.hubspot.properties_api as properties_api
-from sandbox.hubspot.owners import OwnerDirectory
-from sandbox.hubspot.ratelimit import RateLimiter
 from sandbox.hubspot.state import HubSpotState
-from sandbox.hubspot.store import Crm
-from sandbox.hubspot.webhooks import WebhookDispatcher
-from sandbox.vendor import Vendor
+from sandbox.vendor import Vendor, state_part
 
 RATE_GROUPS = {"TEN_SECONDLY_ROLLING": "ten-secondly", "DAILY": "daily", "SECONDLY": "search-secondly"}
 
@@ -79,21 +75,10 @@ class HubSpotVendor(Vendor):
                                         "correlationId": errors.correlation_id()})
 
     # The current portal's parts (the default portal outside a request) that tests and the demo use.
-    @property
-    def crm(self) -> Crm:
-        return self.state.crm
-
-    @property
-    def owners(self) -> OwnerDirectory:
-        return self.state.owners
-
-    @property
-    def limiter(self) -> RateLimiter:
-        return self.state.limiter
-
-    @property
-    def webhooks(self) -> WebhookDispatcher:
-        return self.state.webhooks
+    crm = state_part("crm")
+    owners = state_part("owners")
+    limiter = state_part("limiter")
+    webhooks = state_part("webhooks")
 
 
 __all__ = ["HubSpotVendor"]

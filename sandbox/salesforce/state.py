@@ -8,17 +8,15 @@ import secrets
 import threading
 from typing import TYPE_CHECKING, Any
 
-import flask
 
 import sandbox.salesforce.ids as ids
-from sandbox.core import CONTROL_PREFIX
 from sandbox.salesforce.auth import Sessions
 from sandbox.salesforce.errors import SalesforceError
 from sandbox.salesforce.org import Org
 from sandbox.salesforce.schema import object_for_id
 from sandbox.salesforce.values import to_json
 from sandbox.salesforce.versions import DEFAULT_VERSION
-from sandbox.vendor import VendorState
+from sandbox.vendor import VendorState, addressed
 
 if TYPE_CHECKING:  # pragma: no cover
     from sandbox.demo import DemoOrg
@@ -56,14 +54,9 @@ class SalesforceState(VendorState):
 
     # -- which org -------------------------------------------------------------------------
     def current(self) -> Org:
-        if flask.has_request_context():
-            org = flask.g.get("sf_org")
-            if org is not None:
-                return org
-            wanted = flask.request.args.get("org_id")
-            if wanted and flask.request.path.startswith(CONTROL_PREFIX):
-                return self.org(wanted)
-        return self.default
+        """The org of this request: its session's, else the one a control call names with
+        ``?org_id=``, else the default (seeded) org."""
+        return addressed("sf_org", "org_id", self.org, self.default)
 
     def all_orgs(self) -> list[Org]:
         return [self.default, *self.orgs.values()]

@@ -9,8 +9,7 @@ from sandbox.salesforce.control import build_control_blueprint
 from sandbox.salesforce.errors import SalesforceError
 from sandbox.salesforce.routes import build_blueprint
 from sandbox.salesforce.state import SalesforceState
-from sandbox.salesforce.store import Store
-from sandbox.vendor import Vendor
+from sandbox.vendor import Vendor, state_part
 
 
 class SalesforceVendor(Vendor):
@@ -46,17 +45,9 @@ class SalesforceVendor(Vendor):
         return SalesforceError(404, "NOT_FOUND", "The requested resource does not exist").response()
 
     # The current org's parts (the default org outside a request) that tests and the demo read.
-    @property
-    def store(self) -> Store:
-        return self.state.store
-
-    @property
-    def daily_limit(self) -> int:
-        return self.state.daily_limit
-
-    @property
-    def api_used(self) -> int:
-        return self.state.api_used
+    store = state_part("store")
+    daily_limit = state_part("daily_limit")
+    api_used = state_part("api_used")
 
 
 __all__ = ["SalesforceVendor"]

@@ -9,8 +9,7 @@ import sandbox.slack.api as api
 import sandbox.slack.control as control
 import sandbox.slack.hooks as hooks
 from sandbox.slack.state import SlackState
-from sandbox.slack.store import Workspace
-from sandbox.vendor import Vendor
+from sandbox.vendor import Vendor, state_part
 
 
 class SlackVendor(Vendor):
@@ -46,21 +45,9 @@ class SlackVendor(Vendor):
         return hooks.text("no_service", 404)
 
     # The workspace's parts that tests and the demo use.
-    @property
-    def workspace(self) -> Workspace:
-        return self.state.workspace
-
-    @property
-    def webhook_url(self) -> str:
-        return self.state.webhook_url
-
-    @property
-    def interactivity_url(self) -> str | None:
-        return self.state.interactivity_url
-
-    @interactivity_url.setter
-    def interactivity_url(self, url: str | None) -> None:
-        self.state.interactivity_url = url
+    workspace = state_part("workspace")
+    webhook_url = state_part("webhook_url")
+    interactivity_url = state_part("interactivity_url", settable=True)
 
 
 __all__ = ["SlackVendor"]
