@@ -1,0 +1,46 @@
+"""The outcomes room: what happened to the leads we routed and what the figures say.
+
+Outcome sync (``sync``) reads back, per routed lead and in batches by id, its CRM status, first
+activity and won / lost result; ``metrics`` computes the dashboard's and the API's figures
+(speed to lead, conversion with Wilson intervals, fairness); ``prometheus`` serves ``/metrics``;
+``feedback`` stores a rep's "Not a fit"; ``recommendations`` turns the figures into sentences.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask import Flask
+
+FLUSH_SECONDS = 5.0   # how often a process adds its counts to the database
+
+
+def flush_counts(app: Flask) -> None:
+    """Every process that runs jobs: its adapters' CRM calls and its decision times, to the database."""
+    from adapters import CrmError
+    from connector.connections.registry import get_connections
+    from connector.outcomes.counters import TALLY
+    from connector.platform.db import get_db
+
+    connections = get_connections(app)
+    for name in connections.names():
+        try:
+            adapter = connections.adapter(name)
+            TALLY.calls_seen(name, adapter, adapter.health().calls)
+        except (CrmError, NotImplementedError):   # a broken connection, an adapter that keeps no health
+            continue
+    TALLY.flush(get_db(app))
+
+
+def init_app(app: Flask) -> None:
+    """``/metrics``, outcome sync (one job over every connection, once cluster-wide, at each
+    connection's poll interval) and the counters' flush (in every process)."""
+    from connector.outcomes import prometheus, sync
+    from connector.pipeline import jobs
+    from connector.platform.scheduler import Job, get_scheduler
+
+    prometheus.init_app(app)
+    scheduler = get_scheduler(app)
+    scheduler.add_job(Job("outcomes", partial(jobs.for_each_connection, func=sync.sync_outcomes,
+                                              due=jobs.DueTracker(), seconds=None), 5, run_once_cluster_wide=True))
+    scheduler.add_job(Job("metrics.flush", flush_counts, FLUSH_SECONDS))
