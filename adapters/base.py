@@ -113,12 +113,17 @@ class DuplicateMatch:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What the CRM says now about one lead we routed: its status, whether that status (or the
+    CRM's own conversion) means won (``converted``) or lost, its first activity at or after the
+    time asked about, its owner and when the record last changed."""
+
     lead_id: str
     status: str | None
     converted: bool
     first_activity_at: datetime | None
     owner_id: str | None = None
     changed_at: datetime | None = None
+    lost: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,8 @@ class ConnectionHealth:
     """What this process saw of one connection's CRM: the last call that worked, the last one
     that failed (its message, never a secret) and the API headroom the CRM's own response headers
     reported (``headroom``: ``daily_remaining``/``daily_max`` and, for HubSpot, the rolling
-    window's ``window_remaining``/``window_max``). ``version`` grows with every observation."""
+    window's ``window_remaining``/``window_max``). ``version`` grows with every observation;
+    ``calls`` counts them by outcome (``ok``, or the error's kind: ``rate_limited``...)."""
 
     last_ok_at: datetime | None = None
     last_error: str | None = None
@@ -150,6 +156,11 @@ class ConnectionHealth:
     headroom: dict[str, int] = field(default_factory=dict)
     headroom_at: datetime | None = None
     version: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+
+
+def _counted(calls: Mapping[str, int], outcome: str) -> dict[str, int]:
+    return {**calls, outcome: calls.get(outcome, 0) + 1}
 
 
 class HealthTracker:
@@ -172,14 +183,16 @@ class HealthTracker:
         with self._lock:
             now = self._clock()
             health = self._headroom(self._health, headroom, now)
-            self._health = replace(health, last_ok_at=now, version=health.version + 1)
+            self._health = replace(health, last_ok_at=now, version=health.version + 1,
+                                   calls=_counted(health.calls, "ok"))
 
-    def failed(self, message: str, headroom: Mapping[str, int | None] | None = None) -> None:
+    def failed(self, message: str, headroom: Mapping[str, int | None] | None = None,
+               outcome: str = "error") -> None:
         with self._lock:
             now = self._clock()
             health = self._headroom(self._health, headroom, now)
             self._health = replace(health, last_error=message[:500], last_error_at=now,
-                                   version=health.version + 1)
+                                   version=health.version + 1, calls=_counted(health.calls, outcome))
 
     def snapshot(self) -> ConnectionHealth:
         with self._lock:
@@ -230,7 +243,10 @@ class CrmAdapter(abc.ABC):
     def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]: ...
 
     @abc.abstractmethod
-    def read_outcomes(self, since: datetime) -> list[Outcome]: ...
+    def read_outcomes(self, routed: Mapping[str, datetime]) -> list[Outcome]:
+        """The outcome of each lead in ``routed`` (lead id -> when we wrote its owner), read by
+        id in the CRM's batch sizes; its first activity is the first one at or after that time.
+        Ids that name no record are absent."""
 
     @abc.abstractmethod
     def verify_webhook(self, headers: Mapping[str, str], method: str, url: str,

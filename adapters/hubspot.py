@@ -77,6 +77,8 @@ class HubSpotAdapter(CrmAdapter):
         self.settle = timedelta(seconds=float(s.get("settle_seconds", 0)))
         self.closed_statuses: list[str] = list(s.get("closed_statuses") or [])
         self.converted_stages = set(s.get("converted_stages") or ["opportunity", "customer"])
+        self.won_statuses = set(s.get("won_statuses", ["OPEN_DEAL", "qualified-stage-id"]))
+        self.lost_statuses = set(s.get("lost_statuses", ["UNQUALIFIED", "unqualified-stage-id"]))
         self.recheck_before_write = bool(s.get("recheck_before_write", True))
         self.write_windows = WriteWindows()   # check-to-write seconds, per write (README)
         self.writer = HubSpotOwnerWriter(self.conn, self.object_type, recheck=self.recheck_before_write,
@@ -230,22 +232,30 @@ class HubSpotAdapter(CrmAdapter):
                 return found
             after = page.paging.next.after
 
-    def read_outcomes(self, since: datetime) -> list[Outcome]:
+    def read_outcomes(self, routed: Mapping[str, datetime]) -> list[Outcome]:
+        """One batch read per 100 ids: the status (``hs_lead_status``, or the mapped ``status``),
+        the lifecycle stage, the owner and the activity dates. HubSpot keeps the latest sales
+        activity (``hs_last_sales_activity_timestamp``) and the first engagement: the earliest
+        of them at or after our write is the first touch (synced often, the latest is the
+        first one seen after the write)."""
         status_field = self.fields.fields.get("status", "hs_lead_status")
-        props = [status_field, "lifecyclestage", OWNER, "hs_lastmodifieddate", *FIRST_ACTIVITY]
-        cursor, outcomes, more = SinceCursor.starting_at(since), [], True
-        while more:
-            found, cursor, more = self.search_since([], "hs_lastmodifieddate", cursor, props,
-                                                    SEARCH_CAP)
-            for obj in found:
-                p = obj.properties
-                first = next((parse_datetime(p.get(n)) for n in FIRST_ACTIVITY if p.get(n)), None)
-                outcomes.append(Outcome(str(obj.id), p.get(status_field),
-                                        (p.get("lifecyclestage") or p.get(status_field))
-                                        in self.converted_stages, first, p.get(OWNER) or None,
-                                        parse_datetime(p.get("hs_lastmodifieddate"))))
-            more = more and bool(found)
+        props = list(dict.fromkeys([status_field, "lifecyclestage", OWNER, "hs_lastmodifieddate", *FIRST_ACTIVITY]))
+        wanted = [i for i in unique(routed) if not self.lead_id_problem(i)]
+        outcomes: list[Outcome] = []
+        for chunk in chunked(wanted, BATCH):
+            body = BatchReadInputSimplePublicObjectId(inputs=[SimplePublicObjectId(id=i) for i in chunk],
+                                                      properties=props, properties_with_history=[])
+            answer = self.conn.call(self.api.objects.batch_api.read_with_http_info, self.object_type, body)
+            outcomes += [self._outcome(obj.properties or {}, str(obj.id), status_field, routed[str(obj.id)])
+                         for obj in answer.results if str(obj.id) in routed]
         return outcomes
+
+    def _outcome(self, p: Mapping[str, Any], lead_id: str, status_field: str, since: datetime) -> Outcome:
+        status = p.get(status_field)
+        touches = [t for t in (parse_datetime(p.get(n)) for n in FIRST_ACTIVITY) if t is not None and t >= since]
+        won = p.get("lifecyclestage") in self.converted_stages or status in self.won_statuses
+        return Outcome(lead_id, status, won, min(touches, default=None), p.get(OWNER) or None,
+                       parse_datetime(p.get("hs_lastmodifieddate")), lost=not won and status in self.lost_statuses)
 
     # -- connection checks -----------------------------------------------------------------
     def unknown_fields(self) -> list[str]:

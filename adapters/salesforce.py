@@ -29,6 +29,7 @@ from rules_engine.text import website_domain
 
 BATCH = 200                               # ids per SOQL IN (...) and records per collection
 OUTCOME_FIELDS = ("Id", "OwnerId", "SystemModstamp", "LastActivityDate")
+ACTIVITY_OBJECTS = ("Task", "Event")      # a rep's calls, emails and meetings (WhoId: the lead)
 
 
 def _utcnow() -> datetime:
@@ -71,6 +72,8 @@ class SalesforceAdapter(CrmAdapter):
         self.query_batch_size = s.get("query_batch_size")   # 200..2000; None = Salesforce's 2000
         self.settle = timedelta(seconds=float(s.get("settle_seconds", 0)))
         self.closed_statuses: list[str] = list(s.get("closed_statuses") or [])
+        self.won_statuses = set(s.get("won_statuses", ["Closed - Converted"]))
+        self.lost_statuses = set(s.get("lost_statuses", ["Closed - Not Converted"]))
         self.duplicate_objects: list[str] = list(s.get("duplicate_objects") or ["Lead", "Contact"])
         self.recheck_before_write = bool(s.get("recheck_before_write", True))
         self.write_windows = WriteWindows()   # check-to-write seconds, per write (README)
@@ -215,19 +218,41 @@ class SalesforceAdapter(CrmAdapter):
                         DuplicateMatch(email, row["Id"], sobject, row.get("OwnerId")))
         return out
 
-    def read_outcomes(self, since: datetime) -> list[Outcome]:
+    def read_outcomes(self, routed: Mapping[str, datetime]) -> list[Outcome]:
+        """One SOQL per 200 ids for the records (status, conversion, owner), then their Tasks
+        and Events since the earliest write of the batch: the first at or after each lead's own
+        write is its first activity. ``LastActivityDate`` (a date, no time) is the fallback when
+        no Task or Event names the lead, and only for a day after the write."""
         status = self.fields.fields.get("status")
         converted = ("IsConverted", "ConvertedDate") if self.object.converted_field else ()
         fields = list(dict.fromkeys([*OUTCOME_FIELDS, *([status] if status else []), *converted]))
-        rows = self._rows(soql.outcomes(self.object.name, fields, since, 50_000))
-        first: dict[str, datetime] = {}
-        for chunk in chunked([r["Id"] for r in rows], BATCH):
-            for row in self._rows(soql.first_activities(list(chunk))):
-                first[row["WhoId"]] = parse_sf_datetime(row.get("firstAt"))
-        return [Outcome(r["Id"], flatten(r).get(status) if status else None, bool(r.get("IsConverted")),
-                        first.get(r["Id"]) or parse_datetime(r.get("LastActivityDate")),
-                        r.get("OwnerId"), parse_sf_datetime(r.get("SystemModstamp")))
-                for r in rows]
+        wanted = [i for i in unique(routed) if not self.lead_id_problem(i)]
+        outcomes: list[Outcome] = []
+        for chunk in chunked(wanted, BATCH):
+            rows = self._rows(soql.records_by_id(self.object.name, fields, list(chunk)))
+            if not rows:
+                continue
+            asked = {i[:15]: i for i in chunk}   # Salesforce answers 18-character ids
+            since = min(routed[i] for i in chunk)
+            touches: dict[str, list[datetime]] = {}
+            for sobject in ACTIVITY_OBJECTS:
+                for row in self._rows(soql.activities_since(sobject, [r["Id"] for r in rows], since)):
+                    touches.setdefault(row["WhoId"][:15], []).append(parse_sf_datetime(row.get("CreatedDate")))
+            outcomes += [self._outcome(asked[r["Id"][:15]], r, status, routed[asked[r["Id"][:15]]],
+                                       touches.get(r["Id"][:15], []))
+                         for r in rows if r["Id"][:15] in asked]
+        return outcomes
+
+    def _outcome(self, lead_id: str, row: Mapping[str, Any], status_field: str | None, since: datetime,
+                 touches: list[datetime | None]) -> Outcome:
+        status = flatten(row).get(status_field) if status_field else None
+        after = [t for t in touches if t is not None and t >= since]
+        last_day = parse_datetime(row.get("LastActivityDate"))   # midnight UTC of that date
+        if not after and last_day is not None and last_day.date() > since.date():
+            after = [last_day]   # a later day than the write: touched, at the earliest that morning
+        won = bool(row.get("IsConverted")) or status in self.won_statuses
+        return Outcome(lead_id, status, won, min(after, default=None), row.get("OwnerId"),
+                       parse_sf_datetime(row.get("SystemModstamp")), lost=not won and status in self.lost_statuses)
 
     # -- connection checks -----------------------------------------------------------------
     def unknown_fields(self) -> list[str]:

@@ -105,14 +105,10 @@ def records_by_email(sobject: str, emails: list[str]) -> str:
     return f"SELECT Id, Email, OwnerId FROM {sobject} WHERE Email IN {string_list(emails)}"
 
 
-def outcomes(sobject: str, fields: list[str], since: datetime, limit: int) -> str:
-    return (f"SELECT {', '.join(fields)} FROM {sobject} WHERE SystemModstamp >= "
-            f"{datetime_literal(since)} ORDER BY SystemModstamp ASC, Id ASC LIMIT {int(limit)}")
-
-
-def first_activities(record_ids: list[str]) -> str:
-    return (f"SELECT WhoId, MIN(CreatedDate) firstAt FROM Task WHERE WhoId IN {id_list(record_ids)} "
-            "GROUP BY WhoId")
+def activities_since(sobject: str, who_ids: list[str], since: datetime) -> str:
+    """Tasks or Events (``sobject``) about these leads created at or after ``since``."""
+    return (f"SELECT WhoId, CreatedDate FROM {sobject} WHERE WhoId IN {id_list(who_ids)} "
+            f"AND CreatedDate >= {datetime_literal(since)} ORDER BY CreatedDate ASC")
 
 
 def queues_by_name(names: list[str]) -> str:

@@ -150,6 +150,11 @@ class HubSpotConnection(_Connection):
                                      "Ignored for contacts.")
     converted_stages: list[str] = Field(["opportunity", "customer"], description="Lifecycle stages that count "
                                         "as converted (outcomes).")
+    won_statuses: list[str] = Field(["OPEN_DEAL", "qualified-stage-id"], description="Values of the mapped "
+                                    "`status` (`hs_lead_status`; Leads: `hs_pipeline_stage`) that count as won "
+                                    "(outcomes: conversion), beside `converted_stages`.")
+    lost_statuses: list[str] = Field(["UNQUALIFIED", "unqualified-stage-id"], description="Values of the mapped "
+                                     "`status` that count as lost or disqualified (outcomes: loss).")
     page_size: int = Field(200, ge=1, le=200, description="Records per search page (HubSpot's maximum is 200).")
     ten_second_max: int = Field(100, ge=1, le=1000, description="Requests per rolling ten seconds this app may "
                                 "send (your private app's burst limit: 100 on most plans, 190 on some).")
@@ -196,6 +201,10 @@ class SalesforceConnection(_Connection):
                                                "(unassigned: owned by an intake owner; a Contact has no "
                                                "`Status`: map `status` to a field of yours to use "
                                                "`closed_statuses`).")
+    won_statuses: list[str] = Field(["Closed - Converted"], description="Values of the mapped `status` that count "
+                                    "as won (outcomes: conversion), beside a converted Lead (`IsConverted`).")
+    lost_statuses: list[str] = Field(["Closed - Not Converted"], description="Values of the mapped `status` that "
+                                     "count as lost or disqualified (outcomes: loss).")
     cursor_field: Literal["SystemModstamp", "CreatedDate"] = Field("SystemModstamp", description="Field the "
                                                                    "poller's cursor follows.")
     duplicate_objects: list[Literal["Lead", "Contact"]] = Field(["Lead", "Contact"], description="Objects "

@@ -3,7 +3,7 @@
 The 3-char suffix encodes, for each 5-char chunk, which characters are upper case (a 5-bit
 number indexing "A".."Z","0".."5"), so ids that differ only in case stay distinct when
 compared case-insensitively. Key prefixes name the object: 00Q Lead, 003 Contact, 005 User, 00G
-Group (queues), 011 GroupMember, 001 Account, 00T Task, 00D Organization, 01g query locator.
+Group (queues), 011 GroupMember, 001 Account, 00T Task, 00U Event, 00D Organization, 01g query locator.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
 
 PREFIXES = {"Lead": "00Q", "Contact": "003", "User": "005", "Group": "00G", "GroupMember": "011",
-            "Account": "001", "Task": "00T", "Organization": "00D", "QueryLocator": "01g",
+            "Account": "001", "Task": "00T", "Event": "00U", "Organization": "00D", "QueryLocator": "01g",
             "WorkflowOutboundMessage": "04k", "OutboundMessageNotification": "04l"}
 
 

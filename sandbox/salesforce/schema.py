@@ -149,6 +149,16 @@ OBJECTS: dict[str, SObjectType] = {o.name.lower(): o for o in (
             Field("WhoId", T.REFERENCE, reference_to=("Lead", "Contact"), relationship="Who"),
             Field("WhatId", T.REFERENCE, reference_to=("Account",), relationship="What"),
             Field("OwnerId", T.REFERENCE, reference_to=("User",), relationship="Owner")),
+    # Object Reference, Event: a calendar event (a meeting); with Task, the record's activities.
+    _object("Event",
+            Field("Subject", T.STRING), Field("Location", T.STRING), Field("Type", T.PICKLIST),
+            Field("StartDateTime", T.DATETIME), Field("EndDateTime", T.DATETIME),
+            Field("ActivityDateTime", T.DATETIME), Field("ActivityDate", T.DATE),
+            Field("DurationInMinutes", T.INT), Field("IsAllDayEvent", T.BOOLEAN),
+            Field("Description", T.TEXTAREA),
+            Field("WhoId", T.REFERENCE, reference_to=("Lead", "Contact"), relationship="Who"),
+            Field("WhatId", T.REFERENCE, reference_to=("Account",), relationship="What"),
+            Field("OwnerId", T.REFERENCE, reference_to=("User",), relationship="Owner")),
 )}
 
 # Fields of the polymorphic "Name" entity (Lead.Owner, GroupMember.UserOrGroup, ...).

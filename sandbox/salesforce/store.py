@@ -31,7 +31,7 @@ class Store:
         self.schema: dict[str, SObjectType] = org_objects()   # custom fields: seed.declare_custom_fields
         self.ids.reset()
         self.records = {name: {} for name in ("Lead", "Contact", "User", "Group", "GroupMember",
-                                              "Account", "Task")}
+                                              "Account", "Task", "Event")}
         self.org_id = ids.to18("00D5g000004SbxA")
         self.assignment_owner_id = None
         self.admin_id = ""

@@ -208,12 +208,16 @@ def test_the_client_side_limiter_keeps_under_the_ten_second_window(hubspot_setti
 def test_read_outcomes_reports_status_conversion_and_first_activity(make_hubspot, sandbox, control):
     from datetime import datetime, timedelta, timezone
     since = datetime.now(timezone.utc) - timedelta(seconds=5)
-    ids = make_contacts(sandbox, 2)
+    ids = make_contacts(sandbox, 3)
     control.post("hubspot/activity", contact_id=ids[0], at="2030-01-02T03:04:05Z")
-    outcomes = {o.lead_id: o for o in make_hubspot().read_outcomes(since)}
-    assert set(ids) <= set(outcomes)
+    with sandbox.lock:   # a rep disqualifies the third contact
+        crm = sandbox.vendor("hubspot").crm
+        crm.update("contacts", crm.store("contacts").records[ids[2]], {"hs_lead_status": "UNQUALIFIED"})
+    outcomes = {o.lead_id: o for o in make_hubspot().read_outcomes({i: since for i in ids})}
+    assert set(outcomes) == set(ids)   # by id: only the contacts asked about
     assert outcomes[ids[0]].first_activity_at.year == 2030
     assert outcomes[ids[1]].first_activity_at is None and not outcomes[ids[1]].converted
+    assert outcomes[ids[2]].lost and outcomes[ids[2]].status == "UNQUALIFIED" and not outcomes[ids[0]].lost
 
 
 def test_cursor_text_round_trips_and_rejects_garbage():

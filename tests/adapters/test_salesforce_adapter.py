@@ -198,17 +198,23 @@ def test_503_is_retried(make_salesforce, sandbox, control):
     assert len(make_salesforce().read_leads(ids)) == 1
 
 
-def test_read_outcomes_reports_status_conversion_and_owner(make_salesforce, sandbox, salesforce_user):
+def test_read_outcomes_reports_status_loss_first_activity_and_owner(make_salesforce, sandbox, salesforce_user):
     since = datetime.now(timezone.utc) - timedelta(seconds=5)
-    ids = make_leads(sandbox, 2)
-    with sandbox.lock:   # the rep logs a call on the first lead (a Task, as the UI would)
-        sandbox.vendor("salesforce").store.insert("Task", {
-            "Subject": "Call", "WhoId": ids[0], "OwnerId": salesforce_user("maya")}, system=True)
-    outcomes = {o.lead_id: o for o in make_salesforce().read_outcomes(since)}
-    assert set(ids) <= set(outcomes)
+    ids = make_leads(sandbox, 3)
+    with sandbox.lock:   # the rep logs a call on the first lead and a meeting on the third (Task, Event)
+        store = sandbox.vendor("salesforce").store
+        store.insert("Task", {"Subject": "Call", "WhoId": ids[0], "OwnerId": salesforce_user("maya")}, system=True)
+        store.insert("Event", {"Subject": "Demo", "WhoId": ids[2], "OwnerId": salesforce_user("maya"),
+                               "DurationInMinutes": 30}, system=True)
+        store.update("Lead", ids[1], {"Status": "Closed - Not Converted"}, system=True)
+    outcomes = {o.lead_id: o for o in make_salesforce().read_outcomes({i: since for i in ids})}
+    assert set(outcomes) == set(ids)   # by id: only the leads asked about
     assert outcomes[ids[0]].status == "Open - Not Contacted" and not outcomes[ids[0]].converted
-    assert outcomes[ids[0]].first_activity_at is not None
+    assert outcomes[ids[0]].first_activity_at is not None and outcomes[ids[2]].first_activity_at is not None
     assert outcomes[ids[1]].first_activity_at is None
+    assert outcomes[ids[1]].lost and not outcomes[ids[0]].lost
+    later = {i: datetime.now(timezone.utc) + timedelta(hours=1) for i in ids}   # activity before the write
+    assert all(o.first_activity_at is None for o in make_salesforce().read_outcomes(later))
 
 
 def test_client_credentials_and_jwt_bearer_log_in(salesforce_settings, salesforce_secrets, running):
