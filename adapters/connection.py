@@ -97,7 +97,7 @@ class Connection(abc.ABC):
 
     def _failed(self, error: CrmError, headers: Headers | None) -> None:
         self.observe(headers, error)
-        self.health.failed(error.message, self.headroom(headers))
+        self.health.failed(error.message, self.headroom(headers), outcome=error.outcome)
 
     def call(self, fn: Callable[..., Any], *args: Any, search: bool = False, **kwargs: Any) -> Any:
         """The choke point: every request to the CRM goes through here (retried)."""

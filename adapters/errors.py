@@ -28,6 +28,11 @@ class CrmError(Exception):
         self.status = status          # HTTP status the CRM answered, when there was one
         self.code = code              # the CRM's own error code (errorCode / category)
 
+    @property
+    def outcome(self) -> str:
+        """The class as a metric label: ``rate_limited``, ``crm_unavailable``, ``auth_error``..."""
+        return "".join(f"_{c.lower()}" if c.isupper() else c for c in type(self).__name__).lstrip("_")
+
 
 class AuthError(CrmError):
     pass

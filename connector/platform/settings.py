@@ -85,6 +85,9 @@ class Settings(BaseSettings):
                                    "with the CRM.")
     sla_check_seconds: int = Field(60, ge=1, le=3600, description="How often the SLA ladder is checked "
                                    "(reminders, re-routes, escalations are due at most this late).")
+    metrics_token: SecretStr | None = Field(None, description="Bearer token `GET /metrics` (Prometheus format) "
+                                            "requires; unset = it answers loopback clients only, never a "
+                                            "proxied request.")
 
     # HubSpot
     hubspot_token: SecretStr | None = Field(None, description="HubSpot private-app access token.")

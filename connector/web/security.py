@@ -21,7 +21,7 @@ from flask_wtf.csrf import CSRFProtect
 # "accept" links (a signed token in the URL), the API (Bearer tokens). No session, no CSRF.
 # Matched by prefix so new routes under them are covered without touching this file.
 SELF_AUTHENTICATED = ("/webhooks/", "/slack/", "/notify/", "/api/")
-PUBLIC_PATHS = {"/healthz", "/readyz", "/login", "/setup"}
+PUBLIC_PATHS = {"/healthz", "/readyz", "/metrics", "/login", "/setup"}  # /metrics: its own token check
 PUBLIC_PREFIXES = ("/assets/",)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
