@@ -145,3 +145,50 @@ def test_record_links_open_the_record_on_the_orgs_own_host(make_contacts_adapter
     lead_adapter = make_salesforce()
     lead_adapter.find_unassigned()
     assert lead_adapter.record_url("00Q5g0000000001AAA") == f"{running.url}/lightning/r/Lead/00Q5g0000000001AAA/view"
+
+
+def test_backfill_starts_where_it_is_told(make_contacts_adapter, contacts, sandbox):
+    """``backfill`` and a new connection's first poll start at ``cursor_since``: contacts from before
+    that time wait, those after it are found; from the oldest, all of them."""
+    from datetime import timedelta
+
+    older = contacts(2, tag="older")
+    sandbox.clock.advance(3600)
+    cut = sandbox.clock.now() - timedelta(seconds=1)
+    newer = contacts(1, tag="newer")
+    adapter = make_contacts_adapter()
+    assert [r.id for r in adapter.find_unassigned(adapter.cursor_since(cut)).leads] == newer
+    assert sorted(r.id for r in adapter.find_unassigned(adapter.cursor_since(None)).leads) == sorted(older + newer)
+
+
+def test_outbound_messages_about_contacts_are_the_contact_connections(make_contacts_adapter, make_salesforce, sandbox):
+    from sandbox.salesforce.outbound import envelope
+
+    org = sandbox.vendor("salesforce").describe()["org_id"]
+    body = envelope(org_id=org, action_id="04k5g000000SbxA", enterprise_url="https://e", partner_url="https://p",
+                    notifications=[("04l5g00000AAAA1", "Contact", {"Id": "0035g0000000001AAA"}),
+                                   ("04l5g00000AAAA2", "Lead", {"Id": "00Q5g0000000001AAA"})])
+    assert [e.lead_id for e in make_contacts_adapter().parse_webhook(body)] == ["0035g0000000001AAA"]
+    assert [e.lead_id for e in make_salesforce().parse_webhook(body)] == ["00Q5g0000000001AAA"]
+
+
+@pytest.mark.parametrize("keys, problem", [
+    ({"object": "Contact", "intake_queues": ["Inbound Leads"]}, "object: Contacts take intake_owners"),
+    ({"intake_owners": ["intake@acme.example"]}, "object: Leads take intake_queues"),
+    ({"object": "Contact", "intake_owners": ["intake"]}, "intake_owners: 'intake' is neither a user id"),
+    ({"object": "Contact", "closed_statuses": ["Lost"]}, "object: closed_statuses on Contacts needs fields.status"),
+    ({"object": "Account"}, "object: Input should be 'Lead' or 'Contact'"),
+])
+def test_the_connection_model_says_what_a_contacts_connection_needs(keys, problem):
+    from pydantic import ValidationError
+
+    from adapters.specs import parse_spec, problems
+
+    base = {"name": "sf", "kind": "salesforce", "url": "https://login.salesforce.com", "client_id": "c",
+            "client_secret": "s"}
+    with pytest.raises(ValidationError) as caught:
+        parse_spec({**base, **keys})
+    assert [p for p in problems(caught.value, "connections[0]") if p.startswith(f"connections[0].{problem}")]
+    fine = parse_spec({**base, "object": "Contact", "intake_owners": ["intake@acme.example", "0055g0000000002AAA"],
+                       "fields": {"status": "Stage__c"}, "closed_statuses": ["Lost"]})
+    assert fine.adapter_settings()["object"] == "Contact"
