@@ -93,6 +93,7 @@ class Assignment(Base):
     connection: Mapped[str] = mapped_column(String(64))
     lead_id: Mapped[str] = mapped_column(String(64))
     lead_summary: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name, company, country, score
+    lead_fields: Mapped[dict[str, Any] | None] = mapped_column()  # the lead as read (Lead.to_dict): backtests
     status: Mapped[str] = mapped_column(String(20), index=True)
     rule: Mapped[str | None] = mapped_column(String(200), index=True)
     rep_id: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -86,4 +86,16 @@ class RepState(Base):
     converted: Mapped[int] = mapped_column(Integer, default=0)
     outcomes: Mapped[int] = mapped_column(Integer, default=0)
     load_reconciled_at: Mapped[datetime | None] = mapped_column()
+    # The fairness ledger (rules_engine/ledger.py): UTC hour -> [assigned, fair share owed].
+    ledger: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RoutingStateSnapshot(Base):
+    """The whole routing state (``InMemoryState.to_dict``) at a UTC midnight: where a backtest
+    of a past period starts (connector/routing/snapshots.py)."""
+
+    __tablename__ = "routing_state_snapshots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(unique=True, index=True)
+    body: Mapped[dict[str, Any]] = mapped_column()
