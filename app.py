@@ -409,21 +409,9 @@ def rules_export(number: int | None, output: str | None) -> None:
 
 
 # -- bench ----------------------------------------------------------------------------------
-BENCHMARKS = {"engine": "bench.engine", "pipeline": "bench.pipeline"}
+from bench.cli import bench  # noqa: E402 — bench/ holds its commands (each imported when it runs)
 
-
-@cli.command()
-@click.argument("name", type=click.Choice(sorted(BENCHMARKS) + ["all"]), default="all")
-def bench(name: str) -> None:
-    """Run a benchmark (code in bench/) and print its figures as JSON."""
-    names = sorted(BENCHMARKS) if name == "all" else [name]
-    for each in names:
-        try:
-            module = importlib.import_module(BENCHMARKS[each])
-        except ModuleNotFoundError:
-            not_landed(f"The {each} benchmark", "rules engine")
-        result = module.main()
-        click.echo(json.dumps(result if name != "all" else {each: result}))
+cli.add_command(bench)
 
 
 def _register_optional(module: str, attr: str, issue: str, help_text: str) -> None:
