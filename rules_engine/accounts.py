@@ -199,7 +199,8 @@ class Evidence:
         return cls(domains, name, lead.company)
 
 
-def best_match(lead, indexes: Iterable[AccountIndex], match: Iterable[str], threshold: float) -> tuple[AccountMatch, int] | None:
+def best_match(lead, indexes: Iterable[AccountIndex], match: Iterable[str],
+               threshold: float) -> tuple[AccountMatch, int] | None:
     """The strongest match over the indexes (the CRM's first) and how many accounts matched."""
     evidence = Evidence.of(lead, match)
     if not evidence.domains and evidence.company is None:

@@ -35,8 +35,10 @@ _SEVERAL_WORD_FORMS = (
     "co ltd|pty ltd|pte ltd|pvt ltd|private limited|sdn bhd|gmbh co kg|gmbh co|ag co kg|co kg|s de rl de cv|"
     "sa de cv|s de rl|sp z o o|sp k|spol s r o|sociedad anonima|sociedad limitada|societe anonyme|"
     "kabushiki kaisha|godo kaisha|yugen kaisha|limited liability company|public limited company|ltd sti|as ltd")
-LEGAL_FORMS = frozenset([(w,) for w in _ONE_WORD_FORMS.split()] + [tuple(f.split()) for f in _SEVERAL_WORD_FORMS.split("|")])
-_LEADING_FORMS = frozenset({("the",), ("ab",), ("pt",), ("ooo",), ("oao",), ("zao",), ("pao",), ("kabushiki", "kaisha")})
+LEGAL_FORMS = frozenset([(w,) for w in _ONE_WORD_FORMS.split()]
+                        + [tuple(f.split()) for f in _SEVERAL_WORD_FORMS.split("|")])
+_LEADING_FORMS = frozenset({("the",), ("ab",), ("pt",), ("ooo",), ("oao",), ("zao",), ("pao",),
+                            ("kabushiki", "kaisha")})
 _MAX_FORM = max(len(f) for f in LEGAL_FORMS | _LEADING_FORMS)
 _REGIONS = frozenset({
     "group", "groupe", "gruppe", "grupo", "gruppo", "holding", "holdings", "international", "intl", "global",

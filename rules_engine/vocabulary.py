@@ -47,7 +47,8 @@ def describe_vocabulary() -> dict[str, Any]:
         "quality": {"checks": [{"name": c.value, "label": c.label, "default": Quality.model_fields[c.value].default}
                                for c in QualityCheck],
                     "actions": labelled(QualityAction) + [{"pattern": "rep:<id>"}, {"pattern": "team:<id>"}]},
-        "holidays": [{"country": code, "subdivisions": list(subs)} for code, subs in sorted(holiday_calendars().items())],
+        "holidays": [{"country": code, "subdivisions": list(subs)}
+                     for code, subs in sorted(holiday_calendars().items())],
         "requirements": [{"name": r.name, "label": r.description, "takes": r.takes}
                          for r in REQUIREMENTS.values()],
         "on_empty": labelled(OnEmpty),

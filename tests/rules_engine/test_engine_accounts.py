@@ -72,7 +72,8 @@ def test_domain_evidence_beats_a_company_name_and_the_email_beats_the_website():
 
 def test_between_equal_matches_the_most_recently_active_account_wins():
     accounts = [{"name": "Globex", "domain": "globex.com", "owner": "ana", "last_activity": "2026-01-10T00:00:00Z"},
-                {"name": "Globex Inc", "domain": "globex.com", "owner": "bruno", "last_activity": "2026-02-01T00:00:00Z"},
+                {"name": "Globex Inc", "domain": "globex.com", "owner": "bruno",
+                 "last_activity": "2026-02-01T00:00:00Z"},
                 {"name": "Globex", "domain": "globex.com", "owner": "carla"}]
     d = route(_config(accounts=accounts), {"id": "L1", "email": "jo@globex.com"})
     assert d.owner == "bruno"

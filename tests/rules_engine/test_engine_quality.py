@@ -14,7 +14,8 @@ def _config(**quality):
     return config([rep("ana"), rep("bruno"), rep("junkbox", paused=quality.pop("paused", False)),
                    rep("triage", crm={"salesforce": "005TRIAGE"})],
                   [{"name": "r", "to": "team:sales"}],
-                  teams=[{"id": "sales", "members": ["ana", "bruno"]}, {"id": "junk", "members": ["junkbox", "triage"]}],
+                  teams=[{"id": "sales", "members": ["ana", "bruno"]},
+                         {"id": "junk", "members": ["junkbox", "triage"]}],
                   quality=quality)
 
 

@@ -66,7 +66,8 @@ def test_the_vocabulary_offers_account_matching_quality_and_holidays():
     assert vocab["threshold"] == {"min": 50, "max": 100, "default": 88.0}
     checks = {c["name"]: c["default"] for c in vocab["quality"]["checks"]}
     assert checks == {"invalid_email": True, "disposable_email": True, "test_values": True, "invalid_phone": False}
-    assert [a.get("name") or a["pattern"] for a in vocab["quality"]["actions"]] == ["hold", "route", "rep:<id>", "team:<id>"]
+    actions = [a.get("name") or a["pattern"] for a in vocab["quality"]["actions"]]
+    assert actions == ["hold", "route", "rep:<id>", "team:<id>"]
     assert "junk" in vocab["statuses"] and "holiday" in vocab["skip_reasons"]
     germany = next(h for h in vocab["holidays"] if h["country"] == "DE")
     assert {"BY", "NI", "BE"} <= set(germany["subdivisions"])
