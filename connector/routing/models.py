@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
-    ForeignKey,
     Integer,
     String,
     Text,
@@ -32,20 +31,6 @@ class Rep(Base):
     crm_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"salesforce": "005…", "hubspot": "101"}
     profile: Mapped[dict[str, Any]] = mapped_column(default=dict)  # hours, away, skills, territories, caps…
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class Team(Base):
-    __tablename__ = "teams"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    manager_email: Mapped[str | None] = mapped_column(String(320))
-
-
-class TeamMember(Base):
-    __tablename__ = "team_members"
-    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
-    rep_id: Mapped[str] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)  # order matters to round robin
 
 
 class RoutingConfigVersion(Base):
@@ -99,3 +84,16 @@ class RoutingStateSnapshot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     taken_at: Mapped[datetime] = mapped_column(unique=True, index=True)
     body: Mapped[dict[str, Any]] = mapped_column()
+
+
+class SyncedCrmUser(Base):
+    """A user of one CRM connection as the last roster sync saw it: the rep editor picks owner
+    ids from these, and the roster offers the ones no rep is linked to yet."""
+
+    __tablename__ = "crm_users"
+    connection: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
