@@ -117,9 +117,10 @@ def summarize(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 # -- rules ----------------------------------------------------------------------------------
-def _rule_errors(errors: dict[str, list[str]], index: int) -> dict[str, list[str]]:
-    """Engine paths of one rule made relative to it (rules[3].when.all[0].value -> when.all[0].value)."""
-    prefix, out = f"rules[{index}]", {}
+def relative_errors(errors: dict[str, list[str]], prefix: str) -> dict[str, list[str]]:
+    """Engine paths of one item made relative to it (rules[3].when.all[0].value -> when.all[0].value;
+    the item's own path -> ''); paths elsewhere in the config stay as they are."""
+    out: dict[str, list[str]] = {}
     for path, messages in errors.items():
         if path == prefix:
             key = ""
@@ -148,7 +149,7 @@ def save_rule(db: Database, index: int | None, rule: dict[str, Any], *, actor: s
     data["rules"] = rules
     errors = engine_errors(data)
     if errors:
-        raise Invalid(_rule_errors(errors, position))
+        raise Invalid(relative_errors(errors, f"rules[{position}]"))
     action = "rule.update" if index is not None else "rule.create"
     return save_data(db, data, actor=actor, action=action, base_version=base_version,
                      comment=f"{'edited' if index is not None else 'added'} rule {rule.get('name') or old_name}")

@@ -13,7 +13,8 @@ from connector.routing import store as routing_store
 from connector.platform.db import get_db
 from connector.platform.services import Invalid, NotFound, ServiceError
 from connector.routing import rules as rules_service
-from connector.web import rule_form
+from connector.routing import config_edit
+from connector.web import defaults_form, rule_form
 
 bp = Blueprint("web_rules", __name__, url_prefix="/settings/rules", template_folder="templates")
 
@@ -136,6 +137,31 @@ def order():
 def delete(index: int):
     return _run(lambda: rules_service.delete_rule(get_db(), index, actor=current_user.email),
                 "Rule deleted; saved as version {version}.")
+
+
+@bp.route("/defaults", methods=["GET", "POST"])
+def defaults():
+    """The config's own sections: time zone, fallback, default notify and SLA, auto-pause,
+    digest, quality."""
+    db = get_db()
+    number, data = rules_service.active(db)
+    form, errors = defaults_form.to_form(data), {}
+    if request.method == "POST":
+        values = defaults_form.form_to_defaults(request.form, data)
+        try:
+            saved = config_edit.save_defaults(db, values, actor=current_user.email, base_version=_base_version())
+        except Invalid as exc:
+            errors = defaults_form.field_errors(exc.errors)
+        except ServiceError as exc:
+            errors = {"": [str(exc).capitalize() + "."]}
+        else:
+            flash("Nothing changed." if saved == number else f"Saved the defaults as version {saved}.", "ok")
+            return redirect(url_for("web_rules.index"))
+        form = defaults_form.to_form({**{k: v for k, v in data.items() if k not in values},
+                                      **{k: v for k, v in values.items() if v is not None}})
+    return render_template("web/defaults.html", form=form, errors=errors, version=number, vocab=rule_form.vocabulary(),
+                           fallbacks=defaults_form.fallback_choices(data),
+                           quality_actions=defaults_form.quality_actions(data)), (422 if errors else 200)
 
 
 @bp.get("/versions")

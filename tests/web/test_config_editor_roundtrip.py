@@ -1,10 +1,10 @@
-"""Saving a rule unchanged through the editor is a no-op, for every documented config example.
+"""Saving any editor unchanged is a no-op, for every documented config example.
 
 Every ```yaml block of README.md and docs/*.md that is a routing config (or a part of one, laid
-over the complete example) or a rule is stored, then each of its rules is opened in the editor
-and posted back exactly as a browser would submit the rendered form (lxml's form values), by a
-signed-in user with the page's CSRF token. The stored config must equal the original, with no
-new version. Then one field is changed and every other key (notify, sla, …) must survive.
+over the complete example) or a rule is stored, then each of its rules, reps and teams, and its
+defaults, is opened in its editor and posted back exactly as a browser would submit the rendered
+form (lxml's form values), by a signed-in user with the page's CSRF token. The stored config must
+equal the original, with no new version. Then one field is changed and every other key must survive.
 """
 
 from __future__ import annotations
@@ -67,15 +67,15 @@ CONFIGS = _configs()
 
 def test_the_documentation_has_config_examples_with_notify_and_sla():
     assert len(CONFIGS) >= 2
-    rules = [rule for _, config in CONFIGS for rule in config["rules"]]
+    rules = [rule for _, config in CONFIGS for rule in config.get("rules", [])]
     assert any("notify" in rule for rule in rules) and any("sla" in rule for rule in rules)
 
 
-def _browser_post(client, path: str, change=None):
+def _browser_post(client, path: str, change=None, form_id: str = "rule-editor"):
     """GET the editor, submit its form as a browser would (optionally changing fields)."""
     page = client.get(path)
     assert page.status_code == 200, path
-    form = lxml.html.fromstring(page.get_data(as_text=True)).get_element_by_id("rule-editor")
+    form = lxml.html.fromstring(page.get_data(as_text=True)).get_element_by_id(form_id)
     fields = {}
     for name, value in form.form_values():
         fields.setdefault(name, []).append(value)
@@ -84,26 +84,34 @@ def _browser_post(client, path: str, change=None):
     return client.post(path, data=fields)
 
 
+def _editors(config: dict) -> list[tuple[str, str]]:
+    """(path, form id) of every editor of this config."""
+    return ([(f"/settings/rules/{i}/edit", "rule-editor") for i in range(len(config.get("rules") or []))]
+            + [(f"/settings/roster/{rep['id']}", "rep-editor") for rep in config.get("reps") or []]
+            + [(f"/settings/teams/{team['id']}", "team-editor") for team in config.get("teams") or []]
+            + [("/settings/rules/defaults", "defaults-editor")])
+
+
 @pytest.mark.parametrize("where,config", CONFIGS, ids=[where for where, _ in CONFIGS])
-def test_saving_every_documented_rule_unchanged_stores_the_same_config(manager_client, db, where, config):
+def test_saving_every_documented_part_unchanged_stores_the_same_config(manager_client, db, where, config):
     text = yaml.safe_dump(config, sort_keys=False)
     number = routing_store.save_version(db, text, actor="test")
-    for index, rule in enumerate(config["rules"]):
-        response = _browser_post(manager_client, f"/settings/rules/{index}/edit")
-        assert response.status_code == 302, (rule["name"], response.get_data(as_text=True))
-        follow = manager_client.get(response.headers["Location"]).get_data(as_text=True)
-        assert "Nothing changed" in follow, rule["name"]
+    for path, form_id in _editors(config):
+        response = _browser_post(manager_client, path, form_id=form_id)
+        assert response.status_code == 302, (path, response.get_data(as_text=True))
+        assert yaml.safe_load(routing_store.get_version(db).body) == config, path
     stored = routing_store.get_version(db)
     assert yaml.safe_load(stored.body) == config
     assert stored.version == number
 
 
 def test_changing_one_field_keeps_the_rules_notify_and_sla(manager_client, db):
-    where, config = next((w, c) for w, c in CONFIGS if any("sla" in r and "notify" in r for r in c["rules"]))
+    where, config = next((w, c) for w, c in CONFIGS if any("sla" in r and "notify" in r for r in c.get("rules", [])))
     index, rule = next((i, r) for i, r in enumerate(config["rules"]) if "sla" in r and "notify" in r)
     routing_store.save_version(db, yaml.safe_dump(config, sort_keys=False), actor="test")
-    page = manager_client.get(f"/settings/rules/{index}/edit").get_data(as_text=True)
-    assert "Also in this rule" in page and "escalate" in page  # the kept keys are shown
+    page = lxml.html.fromstring(manager_client.get(f"/settings/rules/{index}/edit").get_data(as_text=True))
+    shown = dict(page.get_element_by_id("rule-editor").form_values())
+    assert shown["sla_mode"] == "own" and shown["sla_minutes"] == str(rule["sla"]["minutes"])  # its own SLA, shown
     response = _browser_post(manager_client, f"/settings/rules/{index}/edit", {"pick": ["least_loaded"]})
     assert response.status_code == 302, response.get_data(as_text=True)
     saved = yaml.safe_load(routing_store.get_version(db).body)["rules"][index]

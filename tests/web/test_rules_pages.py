@@ -11,7 +11,7 @@ from tests.web.conftest import ROUTING, post
 TWO_CONDITIONS = {
     "name": "spanish-enterprise", "enabled": "1", "mode": "all",
     "cond_field": ["country", "employees", ""], "cond_op": ["in", "gte", "eq"], "cond_value": ["ES, MX", "500", ""],
-    "to": "team:west", "pick": "weighted", "on_empty": "next", "skills": "spanish",
+    "to": "team:west", "pick": "weighted", "on_empty": "next", "require_skills": "spanish",
 }
 
 
@@ -93,7 +93,7 @@ def test_a_nested_condition_is_edited_as_yaml_and_kept(manager_client, db):
     nested = _active(db)["rules"][1]["when"]
     response = post(manager_client, "/settings/rules/1/edit",
                     {"name": "big-aerospace", "enabled": "1", "nested": yaml.safe_dump(nested), "to": "team:west",
-                     "pick": "round_robin", "on_empty": "next", "territory": "1"})
+                     "pick": "round_robin", "on_empty": "next", "require": "territory"})
     assert response.status_code == 302
     assert _active(db)["rules"][1]["when"] == nested
 

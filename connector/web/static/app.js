@@ -41,9 +41,14 @@ document.addEventListener("DOMContentLoaded", () => {
       copy.querySelectorAll(".field-error").forEach((e) => e.remove());
       rows.appendChild(copy); follow(copy); copy.querySelector("input").focus();
     });
-    const assign = document.getElementById("assign-owner");
-    const to = document.querySelector(".to-fields");
-    if (assign && to) { const s = () => { to.hidden = assign.checked; }; assign.addEventListener("change", s); s(); }
+    // Owner: the fields of the chosen kind only (data-assign: "" = teams and reps, or an assign kind).
+    const assign = document.getElementById("assign");
+    if (assign) {
+      const show = () => document.querySelectorAll("[data-assign]").forEach((part) => {
+        part.hidden = part.dataset.assign !== assign.value;
+      });
+      assign.addEventListener("change", show); show();
+    }
   }
   // Rules list: drag and drop to reorder, saved through the same form the arrows use.
   const list = document.getElementById("rule-list");
