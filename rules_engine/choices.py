@@ -39,6 +39,7 @@ class Skip(Choice):
     WEEKLY_CAP = "weekly_cap", "weekly cap reached"
     TERRITORY = "territory", "lead outside the rep's territories"
     SKILLS = "skills", "rep lacks a required skill"
+    GUARDRAIL = "guardrail", "share of the window at the rule's guardrail (max_share x fair share)"
 
     @property
     def temporary(self) -> bool:
@@ -47,6 +48,8 @@ class Skip(Choice):
 
 TEMPORARY_SKIPS = frozenset({Skip.PAUSED, Skip.AWAY, Skip.HOLIDAY, Skip.OUTSIDE_HOURS, Skip.MAX_OPEN,
                              Skip.HOURLY_CAP, Skip.DAILY_CAP, Skip.WEEKLY_CAP})
+# There, but full: what `balanced` with catch_up still owes a share of the lead to.
+CAP_SKIPS = frozenset({Skip.MAX_OPEN, Skip.HOURLY_CAP, Skip.DAILY_CAP, Skip.WEEKLY_CAP})
 # What the fallback still honours.
 HARD_SKIPS = frozenset({Skip.EXCLUDED, Skip.INACTIVE, Skip.PAUSED, Skip.NO_CRM_OWNER})
 
@@ -95,3 +98,16 @@ class QualityCheck(Choice):
 class QualityAction(Choice):
     HOLD = "hold", "status junk, left unassigned"
     ROUTE = "route", "tag the decision as junk and route it as usual"
+
+
+class Metric(Choice):
+    """What ``top_performer`` ranks reps by (``metric:``)."""
+
+    CONVERSION = "conversion", "won / closed, smoothed toward the pool's rate"
+    SPEED = "speed", "median time from received to first touch, smoothed toward the pool's median"
+
+
+class Alert(Choice):
+    """A rule's ``alert:``: instead of routing, tell someone when a lead a person owns matches."""
+
+    OWNER = "owner", "tell the lead's current owner, once each time the condition becomes true"

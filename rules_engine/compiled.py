@@ -12,7 +12,9 @@ from .errors import ConfigIssue
 from .geo import compile_postal_pattern, normalize_state
 from .hours import away_bounds, load_zone, parse_hours
 from .eligibility import REQUIREMENTS, CRep
-from .pickers import PICKERS
+from .alerts import alert_issues
+from .performance import option_issues
+from .pickers import PICKERS, picker_for
 from .quality import QualityGate
 
 
@@ -32,6 +34,7 @@ class CRule:
     on_empty: str
     match: frozenset[str] = frozenset({Match.DOMAIN})
     threshold: float = DEFAULT_THRESHOLD
+    alert: str | None = None       # an Alert: tells the owner of an owned lead, never routes (alerts.py)
 
     @property
     def account(self) -> bool:
@@ -220,7 +223,10 @@ def semantic_issues(data: dict) -> list[ConfigIssue]:
         names.add(rule.get("name"))
         if rule.get("when") is not None:
             compile_condition(rule["when"], f"{path}.when", issues)
-        _rule_target_issues(rule, path, rep_ids, team_ids, issues)
+        if rule.get("alert") is None:
+            _rule_target_issues(rule, path, rep_ids, team_ids, issues)
+        alert_issues(rule, path, issues)
+        option_issues(rule, path, issues)
         if "pick" in rule and rule["pick"] not in PICKERS:
             issues.append(ConfigIssue(f"{path}.pick", f"unknown picker {rule['pick']!r}; one of: {', '.join(PICKERS)}"))
         _requirements(rule.get("require") or [], f"{path}.require", issues)
@@ -272,8 +278,8 @@ def build(model, data: dict, issues: list[ConfigIssue]) -> CompiledConfig:
         cands = () if r.assign else _expand(r.to or [], reps, teams)
         rules.append(CRule(r.name, i, node, r.assign, cands, {c.id: k for k, c in enumerate(cands)},
                            tuple(_requirements(r.require, f"rules[{i}].require", issues)),
-                           PICKERS[r.pick], r.on_empty, frozenset(r.match or (Match.DOMAIN,)),
-                           r.threshold if r.threshold is not None else DEFAULT_THRESHOLD))
+                           picker_for(r), r.on_empty, frozenset(r.match or (Match.DOMAIN,)),
+                           r.threshold if r.threshold is not None else DEFAULT_THRESHOLD, r.alert))
     fallback = _expand([model.fallback], reps, teams) if model.fallback else None
     territories: dict[str, TerritoryIndex] = {}
     for r in model.reps:

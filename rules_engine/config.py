@@ -18,11 +18,12 @@ from pydantic import (AfterValidator, ConfigDict, Field, PrivateAttr, Validation
 from .accounts import Account
 from .base import Model as _Model
 from .base import listify as _listify
-from .choices import Assign, LadderStep, Match, OnEmpty
+from .choices import Alert, Assign, LadderStep, Match, Metric, OnEmpty
 from .days_off import HolidayCalendar
 from .errors import ConfigError, ConfigIssue, format_path
 from .geo import has_subdivisions, normalize_country, subdivision_code
 from .hours import load_zone, parse_hours
+from .performance import Guardrail
 from .quality import Quality
 
 ID_PATTERN = r"^[a-z0-9_.-]+$"
@@ -202,6 +203,12 @@ class Rule(_Model):
     require: list[Any] = Field(default_factory=list)
     pick: str = "round_robin"
     on_empty: OnEmpty = OnEmpty.NEXT.value
+    alert: Alert | None = None        # instead of routing: tell the owner of an owned lead (alerts.py)
+    window_days: int | None = Field(default=None, ge=1, le=31)  # balanced / guardrail window (default 7)
+    catch_up: int | None = Field(default=None, ge=0, le=100)    # balanced: leads a capped rep may make up
+    min_sample: int | None = Field(default=None, ge=0)          # top_performer: below it, the pool's rate
+    metric: Metric | None = None      # top_performer: conversion (default) or speed
+    guardrail: Guardrail | None = None  # no rep above max_share x fair share in the window
     notify: list[NotifyTarget] | None = None   # default: the config's `notify`, else the connector's default
     sla: Sla | None = None            # default: the config's `sla`
 

@@ -13,7 +13,7 @@ from .eligibility import CRep, Ctx, available_at, base_reason, hard_reason
 from .lead import Lead
 from .owners import FINDERS
 from .people import KnownPeople
-from .pickers import Pick, RoundRobin
+from .pickers import Pick, RoundRobin, rep_changes
 from .state import RepDelta, StateChanges
 
 FALLBACK_KEY = "__fallback__"  # rotation pointer of a team fallback
@@ -68,6 +68,9 @@ def _route(cc, ctx: Ctx, indexes: tuple[AccountIndex, ...], people: KnownPeople 
             trace.append((NO_MATCH, rule))
             continue
         trace.append((MATCH, rule))
+        if rule.alert is not None:
+            trace.append((REQUIREMENT, rule.name, "alerts the owner of a lead a person owns; this one has none"))
+            continue
         got = _pick(rule, cc, ctx, temporary) if rule.assign is None else \
             _known_owner(rule, cc, ctx, temporary, FINDERS[rule.assign](rule, ctx, indexes, people))
         if got is _NOBODY:
@@ -185,7 +188,8 @@ def _fallback(cc, ctx: Ctx, temporary: list) -> Decision:
 def _assigned(pick: Pick, rule: str | None, ctx: Ctx) -> Decision:
     rep = pick.rep
     delta = RepDelta(open=1, last_assigned=ctx.epoch, counts=ctx.keys(rep))
-    changes = StateChanges(rotation=pick.rotation or {}, credits=pick.credits or {}, reps={rep.id: delta})
+    changes = StateChanges(rotation=pick.rotation or {}, credits=pick.credits or {},
+                           reps=rep_changes(pick, delta, ctx.epoch))
     return Decision(rep.id, rule, Status.ASSIGNED, changes, ctx.trace, ctx.lead, crm_owner_id=_crm_owner_id(rep, ctx))
 
 

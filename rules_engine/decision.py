@@ -19,6 +19,7 @@ class Status(str, Enum):
     WAITING = "waiting"        # retry when a candidate becomes available (see retry_after)
     UNROUTABLE = "unroutable"  # no rule can place it and no fallback took it
     JUNK = "junk"              # failed a quality check (see `quality:`): no turn, no load
+    ALERT = "alert"            # an `alert: owner` rule matched a lead a person owns: tell them (alerts.py)
 
 
 # compact trace kinds

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping, Protocol
 
+from .ledger import Ledger
+
 # How many bucket keys per kind a rep keeps (older ones can no longer be "now").
 _KEEP = {"h": 48, "d": 14, "w": 6}
 _PRUNE_AT = 2 * sum(_KEEP.values())
@@ -28,6 +30,9 @@ class RepState:
     counts: dict[str, int] = field(default_factory=dict)  # bucket key -> assignments (see hours.py)
     converted: int = 0                  # outcomes: won / converted
     outcomes: int = 0                   # outcomes: closed either way
+    ledger: Ledger = field(default_factory=Ledger)  # the fairness ledger (ledger.py)
+    first_touch: float | None = None    # median seconds from received to first touch (recent leads)
+    touches: int = 0                    # how many leads that median is of
 
 
 class RoutingState(Protocol):
@@ -45,6 +50,7 @@ class RepDelta:
     counts: tuple[str, ...] = ()        # bucket keys to increment by one
     converted: int = 0
     outcomes: int = 0
+    ledger: tuple[int, int, float] | None = None  # (UTC hour, assigned, fair share owed)
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class StateChanges:
                 item["last_assigned"] = _iso(d.last_assigned)
             if d.counts:
                 item["counts"] = list(d.counts)
+            if d.ledger is not None:
+                item["ledger"] = list(d.ledger)
             reps[rid] = item
         return {"rotation": dict(self.rotation), "credits": {k: dict(v) for k, v in self.credits.items()},
                 "reps": reps}
@@ -84,7 +92,8 @@ class StateChanges:
         for rid, d in (data.get("reps") or {}).items():
             reps[rid] = RepDelta(open=int(d.get("open", 0)), last_assigned=_epoch(d.get("last_assigned")),
                                  counts=tuple(d.get("counts", ())), converted=int(d.get("converted", 0)),
-                                 outcomes=int(d.get("outcomes", 0)))
+                                 outcomes=int(d.get("outcomes", 0)),
+                                 ledger=tuple(d["ledger"]) if d.get("ledger") else None)
         return cls(rotation=dict(data.get("rotation") or {}),
                    credits={k: dict(v) for k, v in (data.get("credits") or {}).items()}, reps=reps)
 
@@ -135,6 +144,8 @@ class InMemoryState:
                 _prune(rs.counts)
             rs.converted += d.converted
             rs.outcomes += d.outcomes
+            if d.ledger is not None:
+                rs.ledger.add(*d.ledger)
 
     # --- JSON -----------------------------------------------------------------------------------
     @classmethod
@@ -144,7 +155,9 @@ class InMemoryState:
         for rid, d in (data.get("reps") or {}).items():
             st.reps[rid] = RepState(open=int(d.get("open", 0)), last_assigned=_epoch(d.get("last_assigned")),
                                     counts={str(k): int(v) for k, v in (d.get("counts") or {}).items()},
-                                    converted=int(d.get("converted", 0)), outcomes=int(d.get("outcomes", 0)))
+                                    converted=int(d.get("converted", 0)), outcomes=int(d.get("outcomes", 0)),
+                                    ledger=Ledger.from_dict(d.get("ledger")), first_touch=d.get("first_touch"),
+                                    touches=int(d.get("touches", 0)))
         st.rotations = {str(k): str(v) for k, v in (data.get("rotation") or {}).items()}
         st.credit_maps = {str(k): {str(r): int(c) for r, c in v.items()}
                           for k, v in (data.get("credits") or {}).items()}
@@ -155,7 +168,9 @@ class InMemoryState:
         for rid, rs in sorted(self.reps.items()):
             reps[rid] = {"open": rs.open, "last_assigned": _iso(rs.last_assigned) if rs.last_assigned else None,
                          "counts": dict(sorted(rs.counts.items())), "converted": rs.converted,
-                         "outcomes": rs.outcomes}
+                         "outcomes": rs.outcomes, "ledger": rs.ledger.to_dict()}
+            if rs.touches:
+                reps[rid].update(first_touch=rs.first_touch, touches=rs.touches)
         return {"reps": reps, "rotation": dict(sorted(self.rotations.items())),
                 "credits": {k: dict(v) for k, v in sorted(self.credit_maps.items())}}
 
