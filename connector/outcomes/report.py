@@ -104,16 +104,30 @@ def report(db: Database, configs: RoutingConfigs, by: By, period: Period, rows: 
             "fairness": _fairness(config, rows, period, paused, None)}
 
 
-def with_recommendations(db: Database, configs: RoutingConfigs, by: By, period: Period, now: datetime) -> dict:
-    """``report`` plus the recommendations the data supports (over the period, and at least the
-    last 7 days for the waiting-outside-hours one)."""
-    from connector.outcomes.recommendations import RECENT, recommend
+@dataclass(frozen=True)
+class Loaded:
+    """The period's rows, and the rows recommendations look at (at least the last 7 days)."""
+
+    in_period: list[LeadRow]
+    recent: list[LeadRow]
+
+
+def load_for(db: Database, period: Period, now: datetime) -> Loaded:
+    from connector.outcomes.recommendations import RECENT
 
     since = min(period.since, now - RECENT)
     rows = load(db, since, max(period.until, now), connection=period.connection)
-    in_period = [r for r in rows if period.since <= r.received_at < period.until]
-    body = report(db, configs, by, period, rows=in_period)
+    return Loaded([r for r in rows if period.since <= r.received_at < period.until], rows)
+
+
+def with_recommendations(db: Database, configs: RoutingConfigs, by: By, period: Period, now: datetime,
+                         loaded: Loaded | None = None) -> dict:
+    """``report`` plus the recommendations the data supports."""
+    from connector.outcomes.recommendations import recommend
+
+    loaded = loaded or load_for(db, period, now)
+    body = report(db, configs, by, period, rows=loaded.in_period)
     config = _config(configs)
     paused = pause_history(db, now) if config is not None else {}
-    body["recommendations"] = recommend(rows if since < period.since else in_period, config, now, paused)
+    body["recommendations"] = recommend(loaded.recent, config, now, paused)
     return body

@@ -196,7 +196,8 @@ def test_an_admin_adds_a_connection_and_copies_its_webhook_url(page, live_server
 
 
 def _seed_the_log(db) -> dict[str, list[float]]:
-    """Twelve written leads over six days and one waiting; returns minutes to owner per day (MM-DD)."""
+    """Twelve written leads over six days, each touched 10 minutes after its owner was written, and
+    one waiting; returns minutes to owner per day (MM-DD)."""
     now = datetime.now(timezone.utc)
     minutes_per_day: dict[str, list[float]] = {}
     with db.session() as session:
@@ -205,7 +206,8 @@ def _seed_the_log(db) -> dict[str, list[float]]:
             at = now - timedelta(days=n % 6, hours=1)
             minutes_per_day.setdefault(at.date().isoformat()[5:], []).append(minutes)
             session.add(Assignment(connection="hubspot", lead_id=f"D{n}", status="written", rep_id=rep, rule=rule,
-                                   received_at=at, written_at=at + timedelta(minutes=minutes)))
+                                   received_at=at, written_at=at + timedelta(minutes=minutes),
+                                   first_touch_at=at + timedelta(minutes=minutes + 10)))
         session.add(Assignment(connection="hubspot", lead_id="W1", status="waiting", received_at=now))
     return minutes_per_day
 
@@ -227,7 +229,7 @@ def test_the_dashboard_draws_charts_from_the_log_with_chart_js(page, live_server
     version = (VENDOR / "VERSION").read_text().split()[1]
     assert page.evaluate("window.Chart && Chart.version") == version  # the vendored copy, from /assets/
     charts = {chart.pop("id"): chart for chart in page.evaluate(CHARTS)}
-    assert list(charts) == ["chart-per-rep", "chart-speed", "chart-per-rule", "chart-statuses"]
+    assert list(charts) == ["chart-per-rep", "chart-speed", "chart-assign", "chart-per-rule", "chart-statuses"]
     for name, chart in charts.items():
         assert chart["type"] == "bar" and chart["width"] > 200 and chart["painted"] > 1000, name
     assert (charts["chart-per-rep"]["labels"], charts["chart-per-rep"]["values"]) == (["ana", "bruno", "carla"],
@@ -236,10 +238,13 @@ def test_the_dashboard_draws_charts_from_the_log_with_chart_js(page, live_server
         ["everyone-else", "big-aerospace", "(fallback / none)"], [9, 3, 1])
     assert (charts["chart-statuses"]["labels"], charts["chart-statuses"]["values"]) == (["written", "waiting"],
                                                                                         [12, 1])
-    speed = dict(zip(charts["chart-speed"]["labels"], charts["chart-speed"]["values"]))
-    assert len(speed) == 14
-    assert {day: value for day, value in speed.items() if value} == {
+    assign = dict(zip(charts["chart-assign"]["labels"], charts["chart-assign"]["values"]))
+    speed = dict(zip(charts["chart-speed"]["labels"], charts["chart-speed"]["values"]))   # arrival -> first touch
+    assert len(assign) == len(speed) == 14
+    assert {day: value for day, value in assign.items() if value} == {
         day: median(minutes) for day, minutes in minutes_per_day.items()}
+    assert {day: value for day, value in speed.items() if value} == {
+        day: median(minutes) + 10 for day, minutes in minutes_per_day.items()}
     # The numbers stay in the page for screen readers, out of sight once the charts are drawn.
     fairness = page.locator("section.card", has_text="Leads per rep").locator(".chart-numbers")
     assert fairness.locator("tbody th").all_text_contents() == ["ana", "bruno", "carla"]
@@ -253,7 +258,7 @@ def test_without_scripts_the_dashboard_shows_its_numbers_as_tables(browser, live
     try:
         page = context.new_page()
         sign_in(page, live_server, admin.email)
-        assert page.locator("canvas").count() == 4 and not page.locator("canvas").first.is_visible()
+        assert page.locator("canvas").count() == 5 and not page.locator("canvas").first.is_visible()
         statuses = page.locator("section.card", has_text="Statuses").locator(".chart-numbers")
         assert statuses.is_visible()
         assert [row.split("\t") for row in statuses.locator("tbody tr").all_inner_texts()] == [["written", "12"],
