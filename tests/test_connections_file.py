@@ -73,7 +73,7 @@ def test_a_bad_connections_file_stops_start_up_listing_every_problem_with_its_pa
         "connections[2].kind: must be one of hubspot, salesforce",
         "connections[3].client_secret: a secret must be a ${VAR} reference to an environment variable, "
         "never the value itself",
-        "connections[3].object: Input should be 'Lead'",
+        "connections[3].object: Input should be 'Lead' or 'Contact'",
         "connections[4].token: the environment variable NOT_SET_ANYWHERE is not set",
     ], result.stderr
     assert "plain-text-secret" not in result.stderr and "pat-eu" not in result.stderr
