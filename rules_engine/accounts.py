@@ -2,7 +2,7 @@
 
 ``AccountIndex`` holds accounts (the config's, or the CRM's fetched in batches by the
 connector) by domain, by normalised company name, by acronym, and in blocks (names sharing the
-first or the last three letters of their first word, sorted by length) for the fuzzy comparison,
+first three or the last four letters of their first word, sorted by length) for the fuzzy comparison,
 so a lead costs a few dictionary look-ups and, unless its name is found as it is, one rapidfuzz
 pass over the block names of a possible length, whatever the number of accounts.
 
@@ -132,7 +132,9 @@ class AccountIndex:
         return []
 
     def _by_name(self, name: CompanyName, threshold: float) -> tuple[tuple[int, float], ...]:
-        key = (name, threshold)
+        if not self._cores:
+            return ()   # no account here has a name
+        key = (name.core, name.qualifiers, threshold)   # what a name's other fields derive from
         hit = self._memo.get(key)
         if hit is None:
             if len(self._memo) > _MEMO_MAX:
@@ -175,10 +177,10 @@ class _Block:
 
 
 def _block_keys(name: CompanyName) -> tuple[str, str]:
-    """A name's blocks: the first and the last three letters of its first word. A name with one
-    typo still shares one of them with its account, and each block is a small share of them."""
+    """A name's blocks: the first three and the last four letters of its first word. A name with
+    one typo still shares one of them with its account, and each block is a small share of them."""
     first = name.tokens[0]
-    return "<" + first[:3], ">" + first[-3:]
+    return "<" + first[:3], ">" + first[-4:]
 
 
 @dataclass(frozen=True, slots=True)
