@@ -28,6 +28,8 @@ from connector.platform.db import get_db
 from connector.pipeline.models import Assignment
 from connector.notify.models import Notification
 from connector.notify import blocks, lifecycle, pause
+from connector.outcomes import feedback
+from connector.outcomes.models import FeedbackReason
 from connector.notify.base import Kind, NotifyError, NotifyEvent
 from connector.platform.request_limits import DoorError, read_body
 
@@ -134,7 +136,8 @@ def _clicked_row(session: Session, kinds: tuple[Kind, ...], container: dict, **m
 Replacement = tuple[str, list[dict]]  # the clicked message's new text and blocks
 
 
-def _lead_action(name: str) -> Callable[[Session, dict, dict, datetime], Replacement | None]:
+def _lead_action(name: str, reason: FeedbackReason | None = None) -> Callable[[Session, dict, dict, datetime],
+                                                                              Replacement | None]:
     def handle(session: Session, action: dict, payload: dict, now: datetime) -> Replacement | None:
         number = assignment_id(action.get("value"))
         assignment = session.get(Assignment, number) if number is not None else None
@@ -152,6 +155,9 @@ def _lead_action(name: str) -> Callable[[Session, dict, dict, datetime], Replace
         if name == "accept":
             lifecycle.accept(session, assignment, now, via="slack", by=who)
             return blocks.resolved(row.payload, f"Accepted by {rep} at {now:%Y-%m-%d %H:%M} UTC")
+        if reason is not None:
+            return blocks.resolved(row.payload, feedback.not_a_fit(session, assignment, reason, now, via="slack",
+                                                                   by=who, rep_name=rep))
         lifecycle.give_back(session, assignment, now, reason=f"passed by {rep} in Slack",
                             status=NotifyEvent.PASSED, by=who)
         return blocks.resolved(row.payload, f"Passed by {rep}: routing to the next eligible rep")
@@ -169,7 +175,8 @@ def _unpause(session: Session, action: dict, payload: dict, now: datetime) -> Re
     return note, [{"type": "section", "text": {"type": "mrkdwn", "text": blocks.esc(note)}}]
 
 
-ACTIONS = {blocks.ACCEPT: _lead_action("accept"), blocks.PASS: _lead_action("pass"), blocks.UNPAUSE: _unpause}
+ACTIONS = {blocks.ACCEPT: _lead_action("accept"), blocks.PASS: _lead_action("pass"), blocks.UNPAUSE: _unpause,
+           **{action_id: _lead_action("not_a_fit", reason) for reason, action_id in blocks.NOT_A_FIT.items()}}
 
 
 @bp.post("/slack/actions")
@@ -219,12 +226,16 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acce
 <body class="notify-page"><main>
 <p>{{ message }}</p>
 {% if form %}<form method="post"><button type="submit">Accept this lead</button></form>{% endif %}
+{% if reasons %}<form method="post"><label>Not a fit? <select name="not_a_fit">
+  {% for r in reasons %}<option value="{{ r.value }}">{{ r.label }}</option>{% endfor %}</select></label>
+  <button type="submit">Not a fit</button></form>{% endif %}
 </main></body></html>"""
 
 
 @bp.route("/notify/accept/<token>", methods=["GET", "POST"])
 def accept_link(token: str):
-    """GET shows a button, POST accepts: mail scanners follow links, they do not submit forms.
+    """GET shows the buttons, POST accepts (or, with ``not_a_fit=<reason>``, records that the lead is
+    not a fit): mail scanners follow links, they do not submit forms.
     The transaction is committed before the page is rendered: rendering may load the signed-in
     user (Flask-Login's template context), which must not wait on our own write lock."""
     try:
@@ -232,10 +243,17 @@ def accept_link(token: str):
     except BadSignature:
         abort(404)
     now = _runtime().clock()
+    unfit = request.form.get("not_a_fit") if request.method == "POST" else None
+    reasons = list(FeedbackReason)
     with get_db().session() as session:
         assignment = session.get(Assignment, assignment_id) if isinstance(assignment_id, int) else None
         if assignment is None or assignment.rep_id != rep_id or not lifecycle.is_current(session, assignment):
-            message, form, status = "This lead is no longer yours to accept.", False, 410
+            message, form, status, reasons = "This lead is no longer yours to accept.", False, 410, []
+        elif unfit is not None:
+            reason = feedback.reason_of(unfit)
+            message, form, status = (feedback.not_a_fit(session, assignment, reason, now, via="email", by=rep_id),
+                                     False, 200) if reason else ("Pick one of the reasons.", False, 400)
+            reasons = [] if reason else reasons
         elif request.method == "GET":
             done = assignment.accepted_at is not None
             message = "Already accepted." if done else \
@@ -244,4 +262,4 @@ def accept_link(token: str):
         else:
             lifecycle.accept(session, assignment, now, via="email", by=rep_id)
             message, form, status = "Accepted: the SLA clock has stopped.", False, 200
-    return render_template_string(PAGE, message=message, form=form), status
+    return render_template_string(PAGE, message=message, form=form, reasons=reasons), status

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from connector.notify.content import lead_title, when
+from connector.outcomes.models import FeedbackReason
 
 ACCEPT, PASS, UNPAUSE = "lead_accept", "lead_pass", "rep_unpause"
+NOT_A_FIT = {reason: f"lead_not_a_fit_{reason.value}" for reason in FeedbackReason}   # one button per reason
 
 
 def esc(text: Any) -> str:
@@ -61,7 +63,22 @@ def _buttons(payload: dict) -> dict:
          "confirm": {"title": {"type": "plain_text", "text": "Pass this lead?"},
                      "text": {"type": "mrkdwn", "text": "It goes to the next eligible rep, never back to you."},
                      "confirm": {"type": "plain_text", "text": "Pass"},
-                     "deny": {"type": "plain_text", "text": "Keep it"}}}]}
+                     "deny": {"type": "plain_text", "text": "Keep it"}}}, *_not_a_fit(value)]}
+
+
+def _not_a_fit(value: str) -> list[dict]:
+    """"Not a fit · <reason>": stored as the rep's feedback; the two that re-route ask first."""
+    elements = []
+    for reason, action_id in NOT_A_FIT.items():
+        button = {"type": "button", "action_id": action_id, "value": value,
+                  "text": {"type": "plain_text", "text": f"Not a fit · {reason.label}"}}
+        if reason.reroutes:
+            button["confirm"] = {"title": {"type": "plain_text", "text": "Not a fit?"},
+                                 "text": {"type": "mrkdwn", "text": "It goes to the next eligible rep, never back to you."},
+                                 "confirm": {"type": "plain_text", "text": "Send it on"},
+                                 "deny": {"type": "plain_text", "text": "Keep it"}}
+        elements.append(button)
+    return elements
 
 
 def assigned(payload: dict) -> tuple[str, list[dict]]:

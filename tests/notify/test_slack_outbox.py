@@ -38,7 +38,10 @@ def test_the_rep_gets_a_dm_with_the_lead_why_a_crm_link_and_accept_pass_buttons(
         assert expected in text, expected
     actions = dm["message"]["blocks"][-1]
     assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [
-        ("lead_accept", str(assignment_id)), ("lead_pass", str(assignment_id))]
+        ("lead_accept", str(assignment_id)), ("lead_pass", str(assignment_id)),
+        *[(f"lead_not_a_fit_{reason}", str(assignment_id))
+          for reason in ("spam", "wrong_territory", "wrong_product", "duplicate", "other")]]
+    assert [e["text"]["text"] for e in actions["elements"]][2:4] == ["Not a fit · spam", "Not a fit · wrong territory"]
     assert dm["message"]["text"] == "New lead for you: Zoë Novak (Novak Robotics)"
 
 
