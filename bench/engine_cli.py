@@ -12,9 +12,9 @@ from bench import engine, engine_scale
 from bench.report import emit
 
 
-def measure() -> tuple[dict, list]:
-    result = engine.main()
-    result["large"] = engine_scale.main()
+def measure(leads: int = 20000, naive_leads: int = 300, large_leads: int = 3000) -> tuple[dict, list]:
+    result = engine.main(n_leads=leads, n_naive=naive_leads)
+    result["large"] = engine_scale.main(n_leads=large_leads)
     try:
         accounts = importlib.import_module("bench.accounts")
     except ModuleNotFoundError:
@@ -35,7 +35,10 @@ def measure() -> tuple[dict, list]:
 
 
 @click.command("engine")
-def command() -> None:
+@click.option("--leads", default=20000, show_default=True, help="Leads decided at 20 rules x 200 reps.")
+@click.option("--naive-leads", default=300, show_default=True, help="At most this many for the naive baseline.")
+@click.option("--large-leads", default=3000, show_default=True, help="Leads decided at 200 rules x 2,000 reps.")
+def command(leads: int, naive_leads: int, large_leads: int) -> None:
     """The rules engine: decisions per second and p99, beside a naive baseline; 200 rules x 2,000 reps."""
-    result, rows = measure()
+    result, rows = measure(leads, naive_leads, large_leads)
     emit("Rules engine, one core", rows, result)

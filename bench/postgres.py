@@ -50,6 +50,8 @@ class Server:
 @contextlib.contextmanager
 def server() -> Iterator[Server]:
     chosen = os.environ.get("LEADROUTER_BENCH_POSTGRES_URL")
+    if chosen and not _answers(chosen):
+        raise BenchError("LEADROUTER_BENCH_POSTGRES_URL names a PostgreSQL server that does not answer")
     if chosen or _answers(LOCAL):
         yield Server(chosen or LOCAL)
         return
