@@ -147,8 +147,11 @@ class Balanced:
             return None
         since = window_start(ctx.epoch, self.window)
         books = {r.id: _ledger(ctx, r) for r in pool + blocked}
+        # A capped rep is owed their share until they are catch_up leads ahead of the pool's most
+        # owed rep: once free, they take their turn and at most catch_up more in a row.
         total = sum(r.weight for r in pool + blocked)
-        owed = {r.id: min(r.weight / total, max(0.0, self.catch_up - books[r.id].deficit(since))) for r in blocked}
+        top = max(books[r.id].deficit(since) for r in pool) + self.catch_up
+        owed = {r.id: min(r.weight / total, max(0.0, top - books[r.id].deficit(since))) for r in blocked}
         rest, weight = 1.0 - sum(owed.values()), sum(r.weight for r in pool)
         owed.update({r.id: rest * r.weight / weight for r in pool})
         best = max(pool, key=lambda r: (round(books[r.id].deficit(since) + owed[r.id], 9), -index[r.id]))
