@@ -1,0 +1,136 @@
+"""Outcomes and metrics in the running product: `python app.py run` on SQLite, set up as README
+tells an admin, against the CRM sandbox over TLS. Seen from outside only: /metrics as Prometheus
+scrapes it, the metrics API, CRM records, Slack messages.
+
+The tests share one running product (module scope) and run in file order.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.acceptance.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, REPS, environment, new_product, point_crm_at, \
+    routing_config, unpoint_crm, write_config
+from tests.acceptance.harness import Api, Browser, Crm, block_actions, free_port, slack_signed_post, wait_until
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "prometheus-scrape-token"
+HUBSPOT_IDS = {r[2]: r[0] for r in REPS}
+SALESFORCE_IDS = {r[3]: r[0] for r in REPS}
+
+
+class Running:
+    def __init__(self, product, process, crm) -> None:
+        self.product, self.process = product, process
+        self.url = process.url
+        self.outside = Crm(crm)
+        browser = Browser(self.url)
+        browser.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        self.api = Api(self.url, browser.new_api_token())
+
+    def scrape(self) -> dict[str, dict[tuple, float]]:
+        response = requests.get(f"{self.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+        assert response.status_code == 200, response.text
+        samples: dict[str, dict[tuple, float]] = {}
+        for family in text_string_to_metric_families(response.text):
+            for sample in family.samples:
+                samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+        return samples
+
+    def hubspot_owner(self, contact_id: str) -> str | None:
+        return HUBSPOT_IDS.get(self.outside.contact_owner(contact_id) or "")
+
+
+def value(samples, name: str, **labels: str) -> float:
+    return samples.get(name, {}).get(tuple(sorted(labels.items())), 0.0)
+
+
+@pytest.fixture(scope="module")
+def live(crm, crm_control, smtp, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("outcomes")
+    port = free_port()
+    crm_control.reset()
+    crm_control.configure_deliveries(delay_factor=0.01)
+    env = environment(crm, smtp, folder, port, f"sqlite:///{folder / 'leadrouter.db'}",
+                      LEADROUTER_POLL_INTERVAL_SECONDS="5", LEADROUTER_METRICS_TOKEN=TOKEN)
+    product = new_product(folder, env)
+    product.cli("db", "upgrade")
+    config = routing_config(rules=[{"name": "inbound", "to": "team:inbound", "pick": "round_robin",
+                                    "notify": ["slack:rep"]}])
+    product.cli("rules", "import", str(write_config(folder, config)))
+    product.cli("users", "create", ADMIN_EMAIL, "--role", "admin", "--password", ADMIN_PASSWORD)
+    process = product.start("run", "run", "--port", str(port), port=port)
+    try:
+        process.wait_ready()
+        point_crm_at(crm_control, process.url)
+        yield Running(product, process, crm)
+        product.assert_clean_logs(new_only=False)
+    except BaseException:
+        print(product.dump())
+        raise
+    finally:
+        unpoint_crm(crm_control, crm)
+        product.kill_all()
+
+
+def test_metrics_need_the_token_and_their_counters_move_as_the_process_routes(live):
+    assert requests.get(f"{live.url}/metrics", timeout=10).status_code == 401
+    before = live.scrape()
+    contacts = [live.outside.create_contact(f"metrics{n}") for n in range(2)]
+    lead = live.outside.create_sf_lead("metricssf")
+    for contact in contacts:
+        wait_until(lambda: live.hubspot_owner(contact), 30, "the HubSpot owner written")
+    wait_until(lambda: SALESFORCE_IDS.get(live.outside.sf_owner(lead) or ""), 30, "the Salesforce owner written")
+
+    def grown(name: str, **labels: str) -> float:
+        return value(live.scrape(), name, **labels) - value(before, name, **labels)
+
+    assert grown("leadrouter_leads_total", connection="hubspot", status="written") == 2
+    assert grown("leadrouter_leads_total", connection="salesforce", status="written") == 1
+    assert grown("leadrouter_time_to_assign_seconds_count", connection="hubspot") == 2
+    # Counted inside the process and added to the database every few seconds:
+    wait_until(lambda: grown("leadrouter_decision_seconds_count", connection="hubspot") == 2, 20,
+               "the decisions counted")
+    wait_until(lambda: grown("leadrouter_crm_requests_total", connection="hubspot", outcome="ok") >= 2, 20,
+               "the CRM calls counted")
+    assert value(live.scrape(), "leadrouter_inbox_pending", connection="hubspot") == 0
+
+
+def test_not_a_fit_wrong_territory_in_slack_reroutes_and_the_new_owner_is_written(live):
+    contact = live.outside.create_contact("unfit", company="Unfit Territory Inc")
+    rep = wait_until(lambda: live.hubspot_owner(contact), 30, "the owner written")
+    email = f"{rep}@demo.leadrouter.dev"
+    user = next(u for u in live.outside.slack_users() if (u.get("profile") or {}).get("email") == email)
+    dm = wait_until(lambda: next((m for m in live.outside.slack_messages()
+                                  if "Unfit Prospect" in (m["message"].get("text") or "")
+                                  and m["channel"].startswith("D")), None), 30, "the rep's DM")
+    answer = slack_signed_post(live.url, block_actions(dm, "lead_not_a_fit_wrong_territory", user),
+                               secret=Crm.SLACK_SECRET, timestamp=int(time.time()))
+    assert answer.status_code == 200, answer.text
+    new_rep = wait_until(lambda: (r := live.hubspot_owner(contact)) not in (None, rep) and r, 30,
+                         "re-routed and the new owner written in HubSpot")
+    assert new_rep in {r[0] for r in REPS}
+    updated = next(m for m in live.outside.slack_messages(dm["channel"]) if m["ts"] == dm["ts"])
+    assert "Not a fit (wrong territory)" in updated["message"]["text"]
+    figures = {g["key"]: g for g in live.api.get("/metrics", by="rep", days="1")["groups"]}
+    assert figures[rep]["not_a_fit"] == 1 and figures[rep]["passed"] == 1
+    assert value(live.scrape(), "leadrouter_feedback_total", reason="wrong_territory") == 1
+
+
+def test_a_loss_and_a_first_touch_in_the_crm_come_back_into_the_figures(live):
+    contact = live.outside.create_contact("outcome", company="Outcome Lost Inc")
+    rep = wait_until(lambda: live.hubspot_owner(contact), 30, "the owner written")
+    live.outside.control("hubspot/activity", "POST", contact_id=contact)   # the rep calls
+    live.outside.hubspot("PATCH", f"/crm/v3/objects/contacts/{contact}", properties={"hs_lead_status": "UNQUALIFIED"})
+    wait_until(lambda: value(live.scrape(), "leadrouter_outcomes_total", connection="hubspot", result="lost") == 1,
+               30, "the loss read back by outcome sync")
+    figures = {g["key"]: g for g in live.api.get("/metrics", by="rep", days="1")["groups"]}
+    assert figures[rep]["loss"]["count"] == 1 and figures[rep]["speed_to_lead"]["touched"] >= 1
+    csv_text = live.api.http.get(f"{live.url}/api/v1/metrics", params={"by": "rep", "days": 1, "format": "csv"},
+                                 timeout=15).text
+    assert csv_text.startswith("key,leads,routed,") and f"\r\n{rep}," in csv_text
