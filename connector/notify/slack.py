@@ -97,13 +97,15 @@ class SlackNotifier(Notifier):
             known = self._dms.get(target)
         if known:
             return known
-        user = target
-        if "@" in target:
-            user = self._call(self.client.users_lookupByEmail, email=target)["user"]["id"]
+        user = self.user_id(target) if "@" in target else target
         dm = self._call(self.client.conversations_open, users=user)["channel"]["id"]
         with self._lock:
             self._dms[target] = (dm, user)
         return dm, user
+
+    def user_id(self, email: str) -> str:
+        """The Slack user id of the person with this email (users.lookupByEmail)."""
+        return self._call(self.client.users_lookupByEmail, email=email)["user"]["id"]
 
     def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
         name = method.__name__.replace("_", ".", 1)  # chat_postMessage -> chat.postMessage

@@ -22,6 +22,7 @@ from connector.platform.db import get_db
 from connector.pipeline.inbox import IncomingLead, enqueue
 from connector.pipeline.inbox import _insert as dialect_insert
 from connector.connections.models import Connection
+from connector.routing import crm_users
 from connector.routing.models import Rep
 from connector.pipeline.batch import BatchReport, Pipeline
 from connector.routing.active import RoutingConfigMissing
@@ -164,10 +165,11 @@ def sync_roster(app: Flask, name: str) -> dict[str, bool]:
     id, else email). A rep is active while every CRM it is linked to says so. Returns, per rep
     linked to this CRM, whether its user is active here."""
     adapter, config = _adapter_and_config(app, name)
+    users = adapter.read_roster()
+    crm_users.store(get_db(app), name, users)   # the rep editor's picker, the roster's "not in routing yet"
     if config is None:
         return {}
     keys = runtime(app).connections.owner_keys(name)
-    users = adapter.read_roster()
     by_id = {u.id: u for u in users}
     by_email = {u.email.lower(): u for u in users if u.email}
     changes: dict[str, bool] = {}

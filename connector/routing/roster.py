@@ -1,6 +1,7 @@
-"""The roster: reps of the active routing config (their routing fields live in the config, so
-editing them is a new version) overlaid with the ``reps`` table (CRM sync, and the quick pause,
-which is instant and needs no new version: ``connector.routing.apply_overlay``)."""
+"""The roster: reps of the active routing config (their fields live in the config, so adding,
+editing or switching one off is a new version, through ``config_edit`` like every config edit),
+overlaid with the ``reps`` table (CRM sync, and the quick pause, which is instant and needs no
+new version: ``connector.routing.active.apply_overlay``)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from sqlalchemy import select
 from connector.platform.db import Database
 from connector.routing.models import Rep
 from connector.platform.services import Invalid, NotFound, audit
+from connector.routing import config_edit
 from connector.routing import rules as rules_service
+from connector.routing.crm_users import Person
+from connector.routing.starter import new_rep_id
 
+# What the API's PATCH /roster/<id> changes; the pages edit every field of REP_FIELDS.
 ROUTING_FIELDS = ("timezone", "hours", "away", "skills", "territories", "weight",
                   "max_open", "hourly_cap", "daily_cap", "weekly_cap", "active")
+REP_FIELDS = ("name", "email", "crm", "slack", "holidays", *ROUTING_FIELDS)
 
 
 def list_reps(db: Database) -> list[dict[str, Any]]:
@@ -79,27 +85,46 @@ def _config_pauses(db: Database, rep_id: str) -> bool:
 
 def update_rep(db: Database, rep_id: str, fields: dict[str, Any], *, actor: str,
                base_version: int | None = None) -> int:
-    """Change a rep's routing fields (hours, skills, caps…): a new config version."""
+    """Change a rep's fields (``REP_FIELDS``; None, '' or [] removes one): a new config version.
+    Errors come back relative to the rep ('hours', 'territories[0].country')."""
+    def change(data: dict[str, Any]) -> str:
+        reps = data.setdefault("reps", [])
+        index = config_edit.index_of(reps, rep_id, "rep")
+        reps[index] = config_edit.apply(reps[index], fields, REP_FIELDS)
+        return f"reps[{index}]"
+
+    return config_edit.edit(db, change, actor=actor, action="rep.update", comment=f"edited rep {rep_id}",
+                            base_version=base_version)
+
+
+def create_rep(db: Database, fields: dict[str, Any], *, actor: str, teams: list[str] = (),
+               base_version: int | None = None) -> int:
+    """A new rep (``id`` plus any of ``REP_FIELDS``), appended to ``teams``' rotations: a new version."""
+    rep_id = str(fields.get("id") or "").strip()
+
+    def change(data: dict[str, Any]) -> str:
+        reps = data.setdefault("reps", [])
+        if any(isinstance(r, dict) and r.get("id") == rep_id for r in reps):
+            raise Invalid({"id": [f"there is already a rep {rep_id!r}"]})
+        reps.append(config_edit.apply({"id": rep_id}, fields, REP_FIELDS))
+        for team in data.get("teams") or []:
+            if team.get("id") in teams and rep_id not in (team.get("members") or []):
+                team["members"] = [*(team.get("members") or []), rep_id]
+        return f"reps[{len(reps) - 1}]"
+
+    return config_edit.edit(db, change, actor=actor, action="rep.create", comment=f"added rep {rep_id}",
+                            base_version=base_version)
+
+
+def add_person(db: Database, person: Person, *, actor: str, slack: str | None = None) -> tuple[str, int]:
+    """A rep made from a CRM person (``crm_users.unlinked``): an id from the email, the name, the
+    email and an owner id per connection. Returns (rep id, version)."""
     _, data = rules_service.active(db)
-    reps = list(data.get("reps") or [])
-    for index, rep in enumerate(reps):
-        if rep.get("id") == rep_id:
-            break
-    else:
-        raise NotFound(f"no rep {rep_id!r} in the routing config")
-    updated = dict(rep)
-    for key in ROUTING_FIELDS:
-        if key in fields:
-            if fields[key] in (None, "", []):
-                updated.pop(key, None)
-            else:
-                updated[key] = fields[key]
-    reps[index] = updated
-    data["reps"] = reps
-    errors = rules_service.engine_errors(data)
-    if errors:
-        prefix = f"reps[{index}]"
-        raise Invalid({(path[len(prefix) + 1:] if path.startswith(prefix + ".") else path): messages
-                       for path, messages in errors.items()})
-    return rules_service.save_data(db, data, actor=actor, action="rep.update", base_version=base_version,
-                                   comment=f"edited rep {rep_id}")
+    rep_id = new_rep_id(person.email or person.name, {str(r.get("id")) for r in data.get("reps") or []})
+    fields = {"id": rep_id, "name": person.name, "email": person.email, "crm": dict(person.crm), "slack": slack}
+    return rep_id, create_rep(db, fields, actor=actor)
+
+
+def deactivate(db: Database, rep_id: str, active: bool, *, actor: str) -> int:
+    """Switch a rep off (``active: false``: no leads until switched back on) or on again."""
+    return update_rep(db, rep_id, {"active": None if active else False}, actor=actor)

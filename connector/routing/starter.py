@@ -10,7 +10,8 @@ from typing import Iterable
 from adapters import CrmUser
 
 
-def _rep_id(email: str, taken: set[str]) -> str:
+def new_rep_id(email: str, taken: set[str]) -> str:
+    """A rep id from an email's local part ([a-z0-9_.-]), not among ``taken`` (which it joins)."""
     base = re.sub(r"[^a-z0-9_.-]+", "-", email.split("@")[0].lower()).strip("-.") or "rep"
     candidate, n = base, 2
     while candidate in taken:
@@ -32,7 +33,7 @@ def starter_config(rosters: dict[str, Iterable[CrmUser]], timezone: str = "UTC",
                 continue
             key = user.email.lower()
             if key not in reps:
-                reps[key] = {"id": _rep_id(user.email, taken), "name": user.name or user.email,
+                reps[key] = {"id": new_rep_id(user.email, taken), "name": user.name or user.email,
                              "email": user.email, "crm": {}}
             reps[key]["crm"][kind] = str(user.id)
     members = [rep["id"] for rep in reps.values()]

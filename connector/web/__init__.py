@@ -53,8 +53,9 @@ def init_app(app: Flask) -> None:
         return WebUser(principal) if principal else None
 
     from connector.web import (api, auth, connections_pages, dashboard, leads_pages, roster_pages, rules_pages,
-                               simulator_pages)
-    for module in (auth, dashboard, rules_pages, simulator_pages, roster_pages, leads_pages, connections_pages, api):
+                               simulator_pages, teams_pages)
+    for module in (auth, dashboard, rules_pages, simulator_pages, roster_pages, teams_pages, leads_pages,
+                   connections_pages, api):
         module.init_app(app)
 
     app.jinja_env.filters["when"] = _when

@@ -1,25 +1,50 @@
-"""The roster: reps and teams, quick pause/unpause, and each rep's routing fields."""
+"""The roster: reps and teams, quick pause/unpause, adding and editing reps (every field of the
+config's rep), switching one off, and the CRM users no rep is linked to yet, added with one click.
+Every change but the pause is a new config version with its diff (``connector.routing``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from zoneinfo import available_timezones
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from connector.connections.registry import get_connections
+from connector.notify import NotifyError, get_runtime
 from connector.platform.db import get_db
 from connector.platform.services import Invalid, NotFound, ServiceError
-from connector.routing import roster
+from connector.routing import crm_users, roster
 from connector.routing import rules as rules_service
+from connector.web import rep_form
+from connector.web.config_form import vocabulary
 
+# A rep's page is /<rep id>: the other paths have two parts, so no rep id can shadow them.
 bp = Blueprint("web_roster", __name__, url_prefix="/settings/roster", template_folder="templates")
-CAPS = ("weight", "max_open", "hourly_cap", "daily_cap", "weekly_cap")
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> list[str]:
+    return sorted(available_timezones())
+
+
+def _connections() -> rep_form.Connections:
+    connections = get_connections()
+    return [(name, connections.owner_keys(name)) for name in connections.names()]
+
+
+def _owner_keys(name: str) -> tuple[str, ...]:
+    connections = get_connections()
+    return connections.owner_keys(name) if name in connections.names() else (name,)
 
 
 @bp.get("/")
 def index():
-    _, data = rules_service.active(get_db())
-    return render_template("web/roster.html", reps=roster.list_reps(get_db()), teams=data.get("teams") or [])
+    db = get_db()
+    _, data = rules_service.active(db)
+    return render_template("web/roster.html", reps=roster.list_reps(db), teams=data.get("teams") or [],
+                           people=crm_users.unlinked(crm_users.by_connection(db), data, _owner_keys),
+                           connections=get_connections().names())
 
 
 @bp.post("/<rep_id>/pause")
@@ -44,96 +69,119 @@ def _set(rep_id: str, paused: bool):
     return redirect(url_for("web_roster.index"))
 
 
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+@bp.post("/<rep_id>/active")
+def set_active(rep_id: str):
+    active = request.form.get("active") == "1"
+    try:
+        version = roster.deactivate(get_db(), rep_id, active, actor=current_user.email)
+    except ServiceError as exc:
+        flash(" ".join(exc.messages()) if isinstance(exc, Invalid) else str(exc).capitalize() + ".", "error")
+    else:
+        flash(f"{rep_id} is {'active again' if active else 'switched off: no new leads'} (version {version}).", "ok")
+    return redirect(url_for("web_roster.index"))
 
 
-def rep_to_form(rep: dict[str, Any]) -> dict[str, str]:
-    def territory(t: dict) -> str:
-        extra = [", ".join(t.get("state") or [])] if t.get("state") else []
-        extra += ["postal " + ", ".join(t.get("postal") or [])] if t.get("postal") else []
-        return t.get("country", "") + (": " + "; ".join(extra) if extra else "")
-
-    return {
-        "timezone": rep.get("timezone") or "",
-        "hours": "\n".join(f"{k}: {v}" for k, v in (rep.get("hours") or {}).items()),
-        "away": "\n".join(f"{a.get('from')} .. {a.get('to')}" + (f"  {a['note']}" if a.get("note") else "")
-                          for a in rep.get("away") or []),
-        "skills": ", ".join(rep.get("skills") or []),
-        "territories": "\n".join(territory(t) for t in rep.get("territories") or []),
-        **{k: str(rep[k]) if rep.get(k) is not None else "" for k in CAPS},
-        "active": "1" if rep.get("active", True) else "",
-    }
+@bp.post("/crm-users/refresh")
+def refresh_crm_users():
+    found = crm_users.refresh(get_db(), get_connections())
+    flash("Read the CRMs' users: " + ("; ".join(f"{n}: {r}" for n, r in found.items()) or "no connection."), "ok")
+    return redirect(url_for("web_roster.index") + "#crm-people")
 
 
-def form_to_fields(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """Form text -> the engine's rep fields. Shapes the engine cannot see (a line without ':')
-    are reported here; everything else the engine validates on save."""
-    # Unchecked = inactive in the config; checked = the default (active), so the key is dropped.
-    fields: dict[str, Any] = {"timezone": form.get("timezone", "").strip() or None,
-                              "active": None if form.get("active") else False}
-    errors: dict[str, list[str]] = {}
-    hours: dict[str, str] = {}
-    for line in _lines(form.get("hours", "")):
-        day, sep, spans = line.partition(":")
-        if not sep:
-            errors.setdefault("hours", []).append(f"'{line}': write days: hours, e.g. mon-fri: 09:00-18:00")
-        hours[day.strip()] = spans.strip()
-    fields["hours"] = hours or None
-    away = []
-    for line in _lines(form.get("away", "")):
-        parts = line.split(None, 3)
-        if len(parts) < 3 or parts[1] != "..":
-            errors.setdefault("away", []).append(f"'{line}': write 2026-12-20 .. 2027-01-03 (optional note)")
-            continue
-        away.append({"from": parts[0], "to": parts[2], **({"note": parts[3]} if len(parts) > 3 else {})})
-    fields["away"] = away or None
-    fields["skills"] = [s.strip() for s in form.get("skills", "").split(",") if s.strip()] or None
-    territories = []
-    for line in _lines(form.get("territories", "")):
-        country, _, rest = line.partition(":")
-        item: dict[str, Any] = {"country": country.strip()}
-        for part in (p.strip() for p in rest.split(";") if p.strip()):
-            if part.startswith("postal "):
-                item["postal"] = [p.strip() for p in part[7:].split(",") if p.strip()]
+def slack_id(email: str | None) -> tuple[str | None, str | None]:
+    """(the Slack user id of this email, or None; why not, or None) through the Slack notifier."""
+    notifier = get_runtime().notifiers.get("slack")
+    if notifier is None:
+        return None, "Slack is not set up (LEADROUTER_SLACK_BOT_TOKEN), so nobody can be looked up"
+    if not email:
+        return None, "give the rep's email first: Slack is asked by email"
+    try:
+        return notifier.user_id(email), None
+    except NotifyError as exc:
+        return None, f"not found in Slack: {exc}"
+
+
+@bp.post("/crm-users/add")
+def add_person():
+    db = get_db()
+    _, data = rules_service.active(db)
+    key = request.form.get("key", "")
+    person = next((p for p in crm_users.unlinked(crm_users.by_connection(db), data, _owner_keys) if p.key == key), None)
+    if person is None:
+        flash("That CRM user is linked to a rep already, or no longer synced.", "error")
+        return redirect(url_for("web_roster.index"))
+    try:
+        rep_id, version = roster.add_person(db, person, actor=current_user.email, slack=slack_id(person.email)[0])
+    except ServiceError as exc:
+        flash(" ".join(exc.messages()) if isinstance(exc, Invalid) else str(exc).capitalize() + ".", "error")
+        return redirect(url_for("web_roster.index"))
+    flash(f"Added {person.name} as rep {rep_id} (version {version}): put them in a team to give them leads.", "ok")
+    return redirect(url_for("web_roster.edit", rep_id=rep_id))
+
+
+def _editor(rep_id: str | None):
+    db = get_db()
+    number, data = rules_service.active(db)
+    base = next((r for r in data.get("reps") or [] if r.get("id") == rep_id), None) if rep_id else {}
+    if base is None:
+        return render_template("web/error.html", status=404, message=f"There is no rep {rep_id} in the rules."), 404
+    connections = _connections()
+    form, errors = rep_form.rep_to_form(base, connections), {}
+    form["id"], form["teams"] = rep_id or "", []
+    if request.method == "POST":
+        form = {**rep_form.rep_to_form({}, connections), **_posted_form(connections)}
+        fields, errors = rep_form.form_to_fields(request.form, base, connections)
+        if request.form.get("action") == "lookup_slack":
+            found, why = slack_id(form["email"])
+            form["slack"], errors = found or form["slack"], ({"slack": [why]} if why else {})
+        elif not errors:
+            saved = _save(db, rep_id, form, fields)
+            if isinstance(saved, dict):
+                errors = saved
             else:
-                item["state"] = [p.strip() for p in part.split(",") if p.strip()]
-        territories.append(item)
-    fields["territories"] = territories or None
-    for key in CAPS:
-        raw = form.get(key, "").strip()
-        if raw and not raw.isdigit():
-            errors.setdefault(key, []).append("a whole number")
-        fields[key] = int(raw) if raw.isdigit() else None
-    return fields, errors
+                flash(f"Saved {form['name'] or form['id'] or rep_id} as version {saved}.", "ok")
+                return redirect(url_for("web_roster.index") + f"#rep-{rep_id or form['id']}")
+    users = crm_users.by_connection(db)
+    return render_template("web/rep_edit.html", rep_id=rep_id, form=form, errors=errors, version=number,
+                           connections=connections, users=users, zones=time_zones(), vocab=vocabulary(),
+                           teams=data.get("teams") or [],
+                           suggested={name: crm_users.suggested_owner(users.get(name, []), form["email"])
+                                      for name, _ in connections}), (422 if errors else 200)
+
+
+def _posted_form(connections: rep_form.Connections) -> dict:
+    """The form as posted, to show it again with its errors."""
+    form = {key: request.form.get(key, "") for key in (*rep_form.TEXTS, "hours", "away", "skills", "territories",
+                                                       *rep_form.NUMBERS)}
+    form["crm"] = {name: request.form.get(f"crm__{name}", "") for name, _ in connections}
+    form["holidays"] = {part: request.form.get(f"holidays_{part}", "") for part in ("country", "subdiv", "dates")}
+    form.update(active=bool(request.form.get("active")), id=request.form.get("id", "").strip(),
+                teams=request.form.getlist("team"))
+    return form
+
+
+def _save(db, rep_id: str | None, form: dict, fields: dict) -> int | dict:
+    """The new version's number, or the errors by field."""
+    base_version = int(request.form.get("base_version") or 0) or None
+    try:
+        if rep_id is None:
+            return roster.create_rep(db, {**fields, "id": form["id"]}, actor=current_user.email, teams=form["teams"],
+                                     base_version=base_version)
+        return roster.update_rep(db, rep_id, fields, actor=current_user.email, base_version=base_version)
+    except Invalid as exc:
+        return rep_form.field_errors(exc.errors)
+    except ServiceError as exc:
+        return {"": [str(exc).capitalize() + "."]}
+
+
+@bp.route("/reps/new", methods=["GET", "POST"])
+def new():
+    return _editor(None)
 
 
 @bp.route("/<rep_id>", methods=["GET", "POST"])
 def edit(rep_id: str):
-    db = get_db()
-    try:
-        rep = roster.get_rep(db, rep_id)
-    except NotFound:
-        return render_template("web/error.html", status=404, message=f"There is no rep {rep_id}."), 404
-    number, _ = rules_service.active(db)
-    errors: dict[str, list[str]] = {}
-    form = rep_to_form(rep)
-    if request.method == "POST":
-        form = {k: request.form.get(k, "") for k in form}
-        fields, errors = form_to_fields(request.form)
-        if not errors:
-            try:
-                version = roster.update_rep(db, rep_id, fields, actor=current_user.email,
-                                            base_version=int(request.form.get("base_version") or 0) or None)
-            except Invalid as exc:
-                errors = {path.split(".")[0].split("[")[0]: messages for path, messages in exc.errors.items()}
-            except ServiceError as exc:
-                errors = {"": [str(exc)]}
-            else:
-                flash(f"Saved {rep['name']} as version {version}.", "ok")
-                return redirect(url_for("web_roster.index"))
-    return render_template("web/rep_edit.html", rep=rep, form=form, errors=errors, version=number), \
-        (422 if errors else 200)
+    return _editor(rep_id)
 
 
 def init_app(app: Flask) -> None:
