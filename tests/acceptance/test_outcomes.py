@@ -1,8 +1,10 @@
 """Outcomes and metrics in the running product: `python app.py run` on SQLite, set up as README
-tells an admin, against the CRM sandbox over TLS. Seen from outside only: /metrics as Prometheus
-scrapes it, the metrics API, CRM records, Slack messages.
+tells an admin, against the CRM sandbox over TLS; then the production layout (`web` under
+gunicorn with 2 workers and 2 `worker`s on PostgreSQL), where every web process must answer
+/metrics with the same figures, counted in the workers. Seen from outside only: /metrics as
+Prometheus scrapes it, the metrics API, CRM records, Slack messages.
 
-The tests share one running product (module scope) and run in file order.
+The tests of each product share it (module scope) and run in file order.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.acceptance.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, REPS, environment, new_product, point_crm_at, \
     routing_config, unpoint_crm, write_config
 from tests.acceptance.harness import Api, Browser, Crm, block_actions, free_port, slack_signed_post, wait_until
+from tests.acceptance.test_production import database_url  # noqa: F401  (a fresh PostgreSQL database, a fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -134,3 +137,45 @@ def test_a_loss_and_a_first_touch_in_the_crm_come_back_into_the_figures(live):
     csv_text = live.api.http.get(f"{live.url}/api/v1/metrics", params={"by": "rep", "days": 1, "format": "csv"},
                                  timeout=15).text
     assert csv_text.startswith("key,leads,routed,") and f"\r\n{rep}," in csv_text
+
+
+# -- several processes: web under gunicorn (2 workers) and 2 `worker`s on PostgreSQL -------------
+@pytest.fixture(scope="module")
+def cluster(crm, crm_control, smtp, database_url, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("outcomes-cluster")
+    port = free_port()
+    crm_control.reset()
+    env = environment(crm, smtp, folder, port, database_url, LEADROUTER_POLL_INTERVAL_SECONDS="5",
+                      LEADROUTER_ROUTING_CONFIG=str(write_config(folder, routing_config())))
+    product = new_product(folder, env)
+    try:
+        product.cli("db", "upgrade")
+        web = product.start("web", "web", "--port", str(port), "--workers", "2", port=port)
+        workers = [product.start(f"worker{n}", "worker") for n in (1, 2)]
+        web.wait_ready()
+        yield web.url, Crm(crm), workers
+    except BaseException:
+        print(product.dump())
+        raise
+    finally:
+        product.kill_all()
+
+
+def test_every_web_process_answers_the_same_figures_counted_in_the_workers(cluster):
+    url, outside, _workers = cluster
+    contacts = [outside.create_contact(f"cluster{n}") for n in range(3)]
+    for contact in contacts:   # no webhook: the workers' pollers route them
+        wait_until(lambda: HUBSPOT_IDS.get(outside.contact_owner(contact) or ""), 60, "the owner written")
+
+    def scrape() -> dict[str, dict[tuple, float]]:
+        response = requests.get(f"{url}/metrics", timeout=10)   # no token set: loopback is enough
+        assert response.status_code == 200, response.text
+        return {s.name + repr(sorted(s.labels.items())): s.value
+                for family in text_string_to_metric_families(response.text) for s in family.samples}
+
+    key = "leadrouter_decision_seconds_count" + repr([("connection", "hubspot")])
+    wait_until(lambda: scrape().get(key) == 3, 30, "the workers' decisions counted")
+    answers = [scrape() for _ in range(6)]   # gunicorn hands these to either web process
+    written = "leadrouter_leads_total" + repr([("connection", "hubspot"), ("status", "written")])
+    assert {a[written] for a in answers} == {3.0} and {a[key] for a in answers} == {3.0}
+    assert requests.get(f"{url}/metrics", headers={"X-Forwarded-For": "203.0.113.5"}, timeout=10).status_code == 403
