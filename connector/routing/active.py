@@ -84,7 +84,7 @@ class RoutingConfigs:
 def import_file_at_start(db: Database, path: Path) -> int | None:
     """LEADROUTER_ROUTING_CONFIG: store the file as a new version when it differs from the active
     one. A bad file raises ``InvalidConfig`` (start-up stops with the engine's errors)."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = routing_store.read_file(path)
     active = routing_store.get_version(db)
     if active is not None and active.body == text:
         return None

@@ -41,6 +41,16 @@ def managed_file(db: Database) -> Path | None:
     return db.routing_file
 
 
+def read_file(path: str | Path) -> str:
+    """A routing config file's text (UTF-8, a byte-order mark allowed); InvalidConfig saying so
+    when its bytes are not UTF-8 (found by tests/fuzz/test_files_fuzz.py: a traceback before)."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidConfig([f"not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
+
+
 def validate_text(text: str) -> list[str]:
     """The engine's errors for this config text, one line each with its path; [] when valid."""
     from rules_engine import ConfigError, load_config
