@@ -1,5 +1,6 @@
 """The outcomes room's tables: what happened to each lead we routed (read back from the CRM),
-what the rep said about it (feedback), and the counters every process adds to for ``/metrics``.
+what the rep said about it (feedback), which readiness alerts a lead last matched, and the
+counters every process adds to for ``/metrics``.
 
 Statuses are plain strings (``str, Enum`` below is where their values are defined): adding one
 needs no type migration on PostgreSQL.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -83,4 +85,15 @@ class MetricCounter(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     labels: Mapped[str] = mapped_column(String(255), primary_key=True)  # "connection=hubspot,outcome=ok"
     value: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ReadinessMark(Base):
+    """Which ``alert: owner`` rules a lead matched when it was last checked, so its owner is told
+    once per crossing (``connector/notify/readiness.py``)."""
+
+    __tablename__ = "readiness_marks"
+    connection: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lead_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    matched: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
