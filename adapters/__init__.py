@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from adapters.base import (AccountMatch, AssignmentRequest, AssignOutcome, AssignResult,
-                           CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome,
+                           CrmAccount, CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome,
                            UnassignedPage, WebhookEvent, WebhookKind, WebhookReply)
 from adapters.errors import (AuthError, Conflict, CrmError, CrmUnavailable, InvalidData, NotFound,
                              PermissionDenied, RateLimited, WebhookRejected)
@@ -35,7 +35,7 @@ def build_adapter(kind: str, settings: Mapping[str, Any], secrets: Mapping[str, 
 __all__ = [
     "ADAPTERS", "build_adapter", "CrmAdapter", "SalesforceAdapter", "HubSpotAdapter",
     "AccountMatch", "AssignmentRequest", "AssignOutcome", "AssignResult", "CrmUser",
-    "DuplicateMatch", "LeadRecord", "Outcome", "UnassignedPage", "WebhookEvent", "WebhookKind",
+    "CrmAccount", "DuplicateMatch", "LeadRecord", "Outcome", "UnassignedPage", "WebhookEvent", "WebhookKind",
     "WebhookReply", "CrmError", "AuthError", "PermissionDenied", "NotFound", "Conflict",
     "RateLimited", "CrmUnavailable", "InvalidData", "WebhookRejected",
 ]

@@ -104,11 +104,26 @@ class AccountMatch:
 
 
 @dataclass(frozen=True)
+class CrmAccount:
+    """One account (Salesforce Account, HubSpot company) as ``list_accounts`` reads it."""
+
+    account_id: str
+    name: str | None
+    domain: str | None                   # the domain, or the website URL it is read from
+    owner_id: str | None
+    last_activity: datetime | None = None
+
+
+@dataclass(frozen=True)
 class DuplicateMatch:
     email: str
     record_id: str
     record_type: str                     # "Lead", "Contact", "contacts"...
     owner_id: str | None
+    first_name: str | None = None
+    last_name: str | None = None
+    company_domain: str | None = None    # the record's website / company domain, if it has one
+    last_activity: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -237,7 +252,13 @@ class CrmAdapter(abc.ABC):
     def read_accounts(self, domains: Iterable[str]) -> dict[str, AccountMatch]: ...
 
     @abc.abstractmethod
-    def find_duplicates(self, emails: Iterable[str]) -> dict[str, list[DuplicateMatch]]: ...
+    def list_accounts(self) -> list[CrmAccount]:
+        """Every account, read in pages (company-name matching needs the whole set)."""
+
+    @abc.abstractmethod
+    def find_duplicates(self, emails: Iterable[str], *, open_only: bool = False) -> dict[str, list[DuplicateMatch]]:
+        """Leads / contacts with these emails; ``open_only``: only those a person works (not
+        converted, not waiting in an intake queue)."""
 
     @abc.abstractmethod
     def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]: ...

@@ -14,8 +14,8 @@ import adapters.hubspot_events as hubspot_events
 import adapters.hubspot_leads as hubspot_leads
 import adapters.hubspot_signature as hubspot_signature
 from adapters.assigning import WriteWindows
-from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAdapter,
-                           CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
+from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAccount,
+                           CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
                            WebhookKind, WebhookReply, chunked, unique)
 from adapters.cursor import SinceCursor
 from adapters.hubspot_http import HubSpotConnection
@@ -212,15 +212,34 @@ class HubSpotAdapter(CrmAdapter):
                                                    obj.properties.get(OWNER) or None)
         return matches
 
-    def find_duplicates(self, emails: Iterable[str]) -> dict[str, list[DuplicateMatch]]:
+    def list_accounts(self) -> list[CrmAccount]:
+        """Every company, 100 a page (the objects list API, ``after`` paging)."""
+        accounts, after = [], None
+        while True:
+            page = self.conn.call(self.api.objects.basic_api.get_page_with_http_info, "companies", limit=BATCH,
+                                  after=after, properties=["domain", "name", OWNER, "notes_last_updated"])
+            accounts += [CrmAccount(str(o.id), p.get("name"), p.get("domain"), p.get(OWNER) or None,
+                                    parse_datetime(p.get("notes_last_updated")))
+                         for o in page.results for p in [o.properties or {}]]
+            if not (page.paging and page.paging.next):
+                return accounts
+            after = page.paging.next.after
+
+    def find_duplicates(self, emails: Iterable[str], *, open_only: bool = False) -> dict[str, list[DuplicateMatch]]:
+        """``open_only``: records with an owner, not at a converted stage."""
         email_field = self.fields.fields.get("email", "email")
+        names = [self.fields.fields.get(k, k) for k in ("first_name", "last_name")]
         out: dict[str, list[DuplicateMatch]] = {}
         for chunk in chunked(unique(e.strip().lower() for e in emails if e), 100):
             for obj in self._search_all(self.object_type, [flt(email_field, "IN", values=list(chunk))],
-                                        [email_field, OWNER]):
-                email = (obj.properties.get(email_field) or "").lower()
+                                        [email_field, OWNER, *names, "lifecyclestage", "notes_last_updated"]):
+                props = obj.properties
+                if open_only and (not props.get(OWNER) or props.get("lifecyclestage") in self.converted_stages):
+                    continue
+                email = (props.get(email_field) or "").lower()
                 out.setdefault(email, []).append(DuplicateMatch(
-                    email, str(obj.id), self.object_type, obj.properties.get(OWNER) or None))
+                    email, str(obj.id), self.object_type, props.get(OWNER) or None, props.get(names[0]),
+                    props.get(names[1]), None, parse_datetime(props.get("notes_last_updated"))))
         return out
 
     def _search_all(self, object_type: str, filters: list[Filter], properties: list[str]) -> list:

@@ -11,8 +11,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import adapters.salesforce_soql as soql
 from adapters.assigning import WriteWindows
-from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAdapter,
-                           CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
+from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAccount,
+                           CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
                            WebhookKind, WebhookReply, chunked, unique)
 from adapters.cursor import SinceCursor
 from adapters.errors import InvalidData, WebhookRejected
@@ -207,15 +207,26 @@ class SalesforceAdapter(CrmAdapter):
                                                    row.get("OwnerId"))
         return matches
 
-    def find_duplicates(self, emails: Iterable[str]) -> dict[str, list[DuplicateMatch]]:
+    def list_accounts(self) -> list[CrmAccount]:
+        return [CrmAccount(row["Id"], row.get("Name"), row.get("Website"), row.get("OwnerId"),
+                           parse_datetime(row.get("LastActivityDate")))
+                for row in self._rows(soql.all_accounts())]
+
+    def find_duplicates(self, emails: Iterable[str], *, open_only: bool = False) -> dict[str, list[DuplicateMatch]]:
+        """``open_only``: records not converted and owned by a person (``_owned_by_a_person``)."""
         wanted = unique(e.strip().lower() for e in emails if e)
         out: dict[str, list[DuplicateMatch]] = {}
         for sobject in self.duplicate_objects:
+            converted = "IsConverted" if open_only and sobject == "Lead" else None
             for chunk in chunked(wanted, BATCH):
-                for row in self._rows(soql.records_by_email(sobject, list(chunk))):
+                for row in self._rows(soql.records_by_email(sobject, list(chunk), converted_field=converted)):
+                    owner = row.get("OwnerId")
+                    if open_only and not self._owned_by_a_person(owner):
+                        continue
                     email = (row.get("Email") or "").lower()
-                    out.setdefault(email, []).append(
-                        DuplicateMatch(email, row["Id"], sobject, row.get("OwnerId")))
+                    out.setdefault(email, []).append(DuplicateMatch(
+                        email, row["Id"], sobject, owner, row.get("FirstName"), row.get("LastName"),
+                        website_domain(row.get("Website")), parse_datetime(row.get("LastActivityDate"))))
         return out
 
     def read_outcomes(self, routed: Mapping[str, datetime]) -> list[Outcome]:

@@ -101,8 +101,17 @@ def accounts_by_domain(domains: list[str]) -> str:
     return f"SELECT Id, Name, Website, OwnerId FROM Account WHERE {clauses}"
 
 
-def records_by_email(sobject: str, emails: list[str]) -> str:
-    return f"SELECT Id, Email, OwnerId FROM {sobject} WHERE Email IN {string_list(emails)}"
+def all_accounts() -> str:
+    """Every account; the connection pages through them (``nextRecordsUrl``)."""
+    return "SELECT Id, Name, Website, OwnerId, LastActivityDate FROM Account ORDER BY Id"
+
+
+def records_by_email(sobject: str, emails: list[str], *, converted_field: str | None = None) -> str:
+    """Leads / contacts with these emails; ``converted_field``: only those not converted."""
+    website = ", Website" if sobject == "Lead" else ""
+    where = f"Email IN {string_list(emails)}" + (f" AND {converted_field} = false" if converted_field else "")
+    return (f"SELECT Id, Email, OwnerId, FirstName, LastName{website}, LastActivityDate "
+            f"FROM {sobject} WHERE {where}")
 
 
 def activities_since(sobject: str, who_ids: list[str], since: datetime) -> str:

@@ -24,12 +24,12 @@ CONTACT_PROPERTIES: dict[str, PropType] = {
     "phone": S, "country": S, "state": S, "zip": S, "city": S, "industry": S,
     "numberofemployees": N, "annualrevenue": N, "hs_analytics_source": E, "lifecyclestage": E,
     "hs_lead_status": E, "hubspotscore": N, "hs_language": E, "hubspot_owner_id": E, "hubspot_owner_assigneddate": D,
-    "notes_last_contacted": D, "hs_last_sales_activity_timestamp": D,
+    "notes_last_contacted": D, "notes_last_updated": D, "hs_last_sales_activity_timestamp": D,
     "createdate": D, "lastmodifieddate": D, "hs_lastmodifieddate": D, "hs_object_id": N,
 }
 COMPANY_PROPERTIES: dict[str, PropType] = {
     "name": S, "domain": S, "website": S, "industry": S, "country": S, "state": S, "city": S,
-    "numberofemployees": N, "annualrevenue": N, "hubspot_owner_id": E,
+    "numberofemployees": N, "annualrevenue": N, "hubspot_owner_id": E, "notes_last_updated": D,
     "createdate": D, "hs_lastmodifieddate": D, "hs_object_id": N,
 }
 # The Leads object (objectTypeId 0-136, developers.hubspot.com/docs/api/crm/leads). The
