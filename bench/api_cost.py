@@ -55,7 +55,7 @@ def measure(burst_leads: int = 1000, trickle_seconds: int = 60, poll_seconds: fl
         audit = {(name, vendor): api for name, tenant in tenants.items()
                  for vendor, api in clients(sandbox, tenant).items()}
         phases = {}
-        for phase, make in (("burst", lambda: burst(sandbox, targets, burst_leads, progress)),
+        for phase, make in (("burst", lambda: burst(audit, targets, burst_leads, progress)),
                             ("trickle", lambda: trickle(sandbox, targets, trickle_seconds, progress))):
             before, since = counter.snapshot(), since_now()
             leads = make()

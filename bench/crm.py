@@ -40,6 +40,16 @@ class HubSpotApi:
     def ping(self) -> None:
         self._call("GET", "/crm/v3/owners/?limit=1")
 
+    def create(self, tags: list[str]) -> list[str]:
+        """New unowned contacts, 100 a call (batch create fires contact.creation for each)."""
+        ids = []
+        for part in chunks(tags, 100):
+            found = self._call("POST", "/crm/v3/objects/contacts/batch/create", inputs=[{"properties": {
+                "email": f"{t}@{t}.example", "firstname": t.title(), "lastname": "Bench", "company": f"{t.title()} Inc",
+                "country": "US"}} for t in part])
+            ids += [r["id"] for r in found["results"]]
+        return ids
+
     def get(self, lead_id: str) -> dict:
         return self._call("GET", f"/crm/v3/objects/contacts/{lead_id}?properties=email,hubspot_owner_id")
 
@@ -123,6 +133,21 @@ class SalesforceApi:
 
     def ping(self) -> None:
         self.query("SELECT Id FROM User LIMIT 1")
+
+    def create(self, tags: list[str]) -> list[str]:
+        """New leads, 200 a call (sObject Collections), each put in the intake queue by the org's
+        assignment rule (``Sforce-Auto-Assign: TRUE`` on these calls) and sent in its outbound message."""
+        ids = []
+        for part in chunks(tags, 200):
+            answer = self.http.post(f"{self.base}{API}/composite/sobjects", timeout=30,
+                                    headers={"Sforce-Auto-Assign": "TRUE"}, json={"allOrNone": True, "records": [
+                                        {"attributes": {"type": "Lead"}, "FirstName": t.title(), "LastName": "Bench",
+                                         "Company": f"{t.title()} Inc", "Email": f"{t}@{t}.example", "Country": "US"}
+                                        for t in part]})
+            if answer.status_code >= 300:
+                raise BenchError(f"Salesforce create: {answer.status_code} {answer.text[:200]}")
+            ids += [r["id"] for r in answer.json()]
+        return ids
 
     def get(self, lead_id: str) -> dict:
         return self._call("GET", f"{API}/sobjects/Lead/{lead_id}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import click
@@ -30,9 +29,7 @@ STARTED = re.compile(r"worker \S+ started")
 def _round(sandbox: Sandbox, pg, tenant, folder, count: int, n_workers: int, batch: int, progress) -> dict:
     api = HubSpotApi(sandbox, tenant)
     since = since_now()
-    with ThreadPoolExecutor(4) as pool:
-        ids = list(pool.map(lambda n: sandbox.create_lead(tenant, "hubspot", f"s{n}w{n_workers}x{int(time.time())}"),
-                            range(count)))
+    ids = api.create([f"s{n}w{n_workers}x{int(time.time())}" for n in range(count)])
     with pg.database() as url:
         port = free_port()
         env = product_env(sandbox, tenant, folder / f"workers{n_workers}", url, port,
