@@ -1,13 +1,27 @@
 """The first-run demo: with no CRM configured, `run` starts the CRM sandbox beside the app, so an
-admin evaluating leadrouter sees a working Salesforce/HubSpot/Slack stand-in at once."""
+admin evaluating leadrouter sees a working Salesforce/HubSpot/Slack stand-in at once; and the
+`sandbox` command.
+
+The one product module that imports ``sandbox`` (the demo entry point; see docs/ARCHITECTURE.md
+and the import contracts in ``.importlinter``)."""
 
 from __future__ import annotations
 
 import logging
 
+import yaml
 from flask import Flask
 
+from adapters.specs import HubSpotConnection, SalesforceConnection
+from connector.connections.registry import Connections, set_connections
+from connector.pipeline import jobs
+from connector.platform.db import get_db
 from connector.platform.settings import DemoMode
+from connector.routing import store as routing_store
+from connector.routing.starter import starter_config
+from connector.web.home import show_demo
+from sandbox.cli import sandbox
+from sandbox.server import start
 
 log = logging.getLogger(__name__)
 DEMO_PORT = 8700
@@ -21,15 +35,6 @@ def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0
     """Route the demo CRM's leads: connections to its HubSpot and Salesforce, a starter config
     from their rosters (unless one is stored), webhooks aimed at our doors, and a trickle of
     realistic leads so the log fills while the admin looks around."""
-    import yaml
-
-    from connector.pipeline import jobs
-    from connector.routing import store as routing_store
-    from adapters.specs import HubSpotConnection, SalesforceConnection
-    from connector.connections.registry import Connections
-    from connector.platform.db import get_db
-    from connector.routing.starter import starter_config
-
     settings = app.config["LEADROUTER_SETTINGS"]
     salesforce = running.sandbox.vendor("salesforce")
     ca = str(running.ca_path)
@@ -43,7 +48,7 @@ def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0
                              poll_interval_seconds=settings.poll_interval_seconds, backfill="all"),
     ]
     connections = Connections(specs)
-    app.extensions["leadrouter.connections"] = connections
+    set_connections(app, connections)
     db = get_db(app)
     if routing_store.get_version(db) is None:
         rosters = {name: connections.adapter(name).read_roster() for name in connections.names()}
@@ -64,15 +69,17 @@ def start_demo_crm(app: Flask, port: int = DEMO_PORT):
     settings = app.config["LEADROUTER_SETTINGS"]
     if not wanted(settings):
         return None
-    from sandbox.server import start
-
     cert_dir = settings.var_dir / "sandbox"
     cert_dir.mkdir(parents=True, exist_ok=True)
     try:
         running = start(port, tls=True, seed="demo", cert_dir=cert_dir)
     except OSError:  # the port is taken (another demo running): any free port will do
         running = start(0, tls=True, seed="demo", cert_dir=cert_dir)
-    app.extensions["leadrouter.demo"] = running
+    show_demo(app, running.url)
     log.info("demo CRM sandbox running at %s (CA certificate %s); set LEADROUTER_DEMO=off to disable",
              running.url, running.ca_path)
     return running
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(sandbox)

@@ -32,9 +32,10 @@ from werkzeug.exceptions import HTTPException
 from adapters import CrmAdapter, WebhookEvent, WebhookKind, WebhookRejected
 from adapters.hubspot_events import describe
 from adapters.lead_ids import BadLeadId, lead_id as checked_lead_id
+from connector.connections.registry import get_connections
 from connector.platform.db import get_db
-from connector.pipeline.inbox import IncomingLead, enqueue
-from connector.pipeline.models import InboundSignature
+from connector.pipeline.inbox import IncomingLead, InboxPayload, enqueue
+from connector.pipeline.models import InboundSignature, Source
 from connector.platform.request_limits import HEX_SHA256, UNIX_SECONDS, DoorError, header, read_body
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def _http_error(exc: HTTPException):  # 413 from MAX_CONTENT_LENGTH, 405, … as
 
 
 def _spec_kind(name: str, kind: str | None = None) -> str:
-    connections = current_app.extensions["leadrouter.connections"]
+    connections = get_connections()
     spec = connections.specs.get(name)
     if spec is None or (kind is not None and spec.kind != kind):
         raise DoorError(404, f"no {kind + ' ' if kind else ''}connection named {name[:64]!r}")
@@ -68,7 +69,7 @@ def _spec_kind(name: str, kind: str | None = None) -> str:
 
 def _adapter(name: str, kind: str) -> CrmAdapter:
     _spec_kind(name, kind)
-    return current_app.extensions["leadrouter.connections"].adapter(name)
+    return get_connections().adapter(name)
 
 
 def _body(allowed: set[str]) -> bytes:
@@ -85,15 +86,15 @@ def _public_urls() -> list[str]:
     return list(dict.fromkeys([base + path, request.url]))
 
 
-def _store(connection: str, kind: str, events: list[WebhookEvent], source: str,
+def _store(connection: str, kind: str, events: list[WebhookEvent], source: Source,
            remember: Callable[[Session, datetime], None] | None = None) -> dict:
     wanted = [e for e in events if _wants_routing(e)]
-    routed = getattr(current_app.extensions["leadrouter.connections"].specs.get(connection), "object", None)
+    routed = getattr(get_connections().specs.get(connection), "object", None)
     try:  # every id as its CRM writes them (Salesforce: of the routed object), before anything is stored
         ids = [checked_lead_id(kind, e.lead_id, routed) for e in wanted]
     except BadLeadId as exc:
         raise DoorError(400, str(exc)) from None
-    items = [IncomingLead(i, source, event_id=e.event_id, payload={"kind": e.kind.value})
+    items = [IncomingLead(i, source, event_id=e.event_id, payload=InboxPayload(kind=e.kind.value))
              for i, e in zip(ids, wanted)]
     now = datetime.now(timezone.utc)
     with get_db().session() as session:
@@ -135,7 +136,7 @@ def hubspot(name: str):
     adapter = _adapter(name, "hubspot")
     body = _body(JSON_TYPES)
     _verified(adapter, body)
-    summary = _store(name, "hubspot", _parsed(adapter, body), "webhook")
+    summary = _store(name, "hubspot", _parsed(adapter, body), Source.WEBHOOK)
     return jsonify(summary)
 
 
@@ -145,7 +146,7 @@ def salesforce(name: str):
     body = _body(SOAP_TYPES)
     _verified(adapter, body)
     events = _parsed(adapter, body)
-    _store(name, "salesforce", events, "webhook")
+    _store(name, "salesforce", events, Source.WEBHOOK)
     reply = adapter.webhook_reply(events)  # the Ack only once the events are stored
     return Response(reply.body, status=reply.status, content_type=reply.content_type)
 
@@ -200,7 +201,7 @@ def inbound(name: str):
     lead_id = data.the_lead_id
     event_id = data.event_id or f"inbound:{lead_id}:{hashlib.sha256(body).hexdigest()[:16]}"
     event = WebhookEvent(event_id, lead_id, WebhookKind.CREATED, None, {})
-    return jsonify(_store(name, kind, [event], "inbound", remember=_remembering(signature)))
+    return jsonify(_store(name, kind, [event], Source.INBOUND, remember=_remembering(signature)))
 
 
 def _check_inbound_signature(secret: str, body: bytes) -> str:

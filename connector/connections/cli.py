@@ -7,6 +7,12 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import with_appcontext
+
+from connector.connections import checks
+from connector.connections.registry import get_connections
+from connector.platform.cli import ready_app
+from connector.platform.db import get_db
 
 
 @click.group()
@@ -16,15 +22,12 @@ def connections() -> None:
 
 @connections.command("test")
 @click.argument("name", required=False)
+@with_appcontext
 def test(name: str | None) -> None:
     """Test NAME (default: every connection): reads, and each mapped field against the CRM's field
     list. One line per check (✓/✗); exit 1 if any check fails."""
-    from app import get_app
-    from connector.platform.db import get_db
-    from connector.connections import service
-
-    app = get_app()
-    configured = app.extensions["leadrouter.connections"]
+    app = ready_app()
+    configured = get_connections(app)
     names = [name] if name else configured.names()
     if not names:
         raise click.ClickException("no CRM connection configured (see README: Configuration)")
@@ -32,7 +35,7 @@ def test(name: str | None) -> None:
         raise click.ClickException(f"no connection named {name!r}; known: {', '.join(configured.names()) or 'none'}")
     failed = False
     for each in names:
-        results = service.test_named(get_db(app), configured, each, actor="cli")
+        results = checks.test_named(get_db(app), configured, each, actor="cli")
         for result in results:
             mark = "✓" if result["ok"] else "✗"
             click.echo(f"{each}: {mark} {result['check']} — {result['detail']}")

@@ -9,12 +9,14 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from connector.platform.db import Database, current_revision, get_db, head_revision
+from connector.platform.db import Database, current_revision, dialect_insert, get_db, head_revision
 from connector.connections.models import ConnectionHealthRecord
+from connector.connections.registry import get_connections
+from connector.platform.scheduler import Job, get_scheduler
 
 bp = Blueprint("health", __name__)
 
@@ -50,8 +52,6 @@ class HealthWriter:
             if not force and now - self._at.get(name, float("-inf")) < self.seconds:
                 return False
             self._written[name], self._at[name] = health, now
-        from connector.pipeline.inbox import _insert as dialect_insert
-
         with self.db.session() as session:
             # Every process writes its own view: the row is created once whoever comes first
             # (INSERT … ON CONFLICT DO NOTHING), then merged under its lock.
@@ -90,9 +90,7 @@ def writer(app: Flask) -> HealthWriter:
 
 def flush_job(app: Flask) -> None:
     """Scheduled in every process that runs jobs (``run``, ``worker``): its own adapters' health."""
-    connections = app.extensions.get("leadrouter.connections")
-    if connections is not None:
-        writer(app).flush(connections)
+    writer(app).flush(get_connections(app))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -135,10 +133,10 @@ def readyz():
         body.update(status="unavailable", reason="migrations not at head: run `python app.py db upgrade`")
         return jsonify(body), 503
     # A connection that cannot be used is reported, but the node stays ready: the others route.
-    connections = current_app.extensions.get("leadrouter.connections")
-    problems = connections.problems() if connections is not None else {}
+    connections = get_connections()
+    problems = connections.problems()
     body["connections"] = {name: ({"status": "broken", "error": problems[name]} if name in problems
-                                  else {"status": "ok"}) for name in (connections.names() if connections else [])}
+                                  else {"status": "ok"}) for name in connections.names()}
     if request.args.get("detail") in ("1", "true", "yes"):
         seen = stored(db)
         for name, entry in body["connections"].items():
@@ -147,4 +145,7 @@ def readyz():
 
 
 def init_app(app: Flask) -> None:
+    """The two probes, and the health job: each process persists what its own CRM calls saw
+    (every process that runs jobs, not once cluster-wide)."""
     app.register_blueprint(bp)
+    get_scheduler(app).add_job(Job("health", flush_job, FLUSH_SECONDS))

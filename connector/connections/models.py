@@ -3,7 +3,6 @@ processes' CRM calls saw of each connection (health)."""
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -16,11 +15,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from connector.platform.models import Base, utcnow
-
-
-class ConnectionKind(str, enum.Enum):
-    SALESFORCE = "salesforce"
-    HUBSPOT = "hubspot"
 
 
 class Connection(Base):

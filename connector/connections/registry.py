@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Union
 
 import yaml
+from flask import Flask, current_app
 from pydantic import ValidationError
 
 from adapters import CrmAdapter, CrmError, build_adapter
@@ -115,22 +116,7 @@ def load_file(path: Path, environ: Mapping[str, str] | None = None) -> list[Spec
         if model is None:
             found.append(f"{where}.kind: must be one of {', '.join(k.value for k in CrmKind)}")
             continue
-        values, unresolved = dict(item), []
-        for key in model.secret_names():
-            value = values.get(key)
-            if value is None:
-                continue
-            ref = _ENV_REF.match(str(value))
-            if ref is None:
-                found.append(f"{where}.{key}: a secret must be a ${{VAR}} reference to an environment variable, "
-                             "never the value itself")
-            elif not environ.get(ref.group(1)):
-                found.append(f"{where}.{key}: the environment variable {ref.group(1)} is not set")
-            else:
-                values[key] = environ[ref.group(1)]
-                continue
-            unresolved.append(key)
-            values.pop(key)
+        values, unresolved = _resolve_secrets(model, item, where, environ, found)
         try:
             specs.append(parse_spec(values))
         except ValidationError as exc:
@@ -141,6 +127,29 @@ def load_file(path: Path, environ: Mapping[str, str] | None = None) -> list[Spec
     if found:
         raise ConnectionsFileError(path, found)
     return specs
+
+
+def _resolve_secrets(model: type, item: dict, where: str, environ: Mapping[str, str],
+                     found: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """The entry with each ``${VAR}`` secret replaced by its value; the secrets that could not be
+    (each problem added to ``found``) are left out and named."""
+    values, unresolved = dict(item), []
+    for key in model.secret_names():
+        value = values.get(key)
+        if value is None:
+            continue
+        ref = _ENV_REF.match(str(value))
+        if ref is None:
+            found.append(f"{where}.{key}: a secret must be a ${{VAR}} reference to an environment variable, "
+                         "never the value itself")
+        elif not environ.get(ref.group(1)):
+            found.append(f"{where}.{key}: the environment variable {ref.group(1)} is not set")
+        else:
+            values[key] = environ[ref.group(1)]
+            continue
+        unresolved.append(key)
+        values.pop(key)
+    return values, unresolved
 
 
 def configured(settings: Settings, environ: Mapping[str, str] | None = None) -> list[Spec]:
@@ -259,3 +268,12 @@ class Connections:
             for adapter in self._adapters.values():
                 adapter.close()
             self._adapters.clear()
+
+
+def get_connections(app: Flask | None = None) -> Connections:
+    """The app's connections (``init_app`` builds them; the demo replaces them with its own)."""
+    return (app or current_app).extensions["leadrouter.connections"]
+
+
+def set_connections(app: Flask, connections: Connections) -> None:
+    app.extensions["leadrouter.connections"] = connections

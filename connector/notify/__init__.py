@@ -8,66 +8,31 @@ email's accept link) and the scheduler jobs: outbox delivery, SLA check, digest.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
 
 from flask import Flask
 
+from connector.notify import actions, digest, outbox, readiness, sla
 from connector.notify.base import Kind, Message, Notifier, NotifyError, NotifyEvent
 from connector.notify.content import Templates
 from connector.notify.email import EmailNotifier
+from connector.notify.runtime import NOTIFIERS, NotifyRuntime, build_notifiers, get_runtime
 from connector.notify.slack import SlackNotifier
+from connector.pipeline.jobs import runtime as pipeline_runtime
+from connector.platform import scheduler
+from connector.platform.db import get_db
+from connector.routing.active import RoutingConfigMissing, RoutingConfigs
 
 log = logging.getLogger(__name__)
 
-NOTIFIERS: dict[str, type[Notifier]] = {"slack": SlackNotifier, "email": EmailNotifier}
 
 OUTBOX_EVERY_S = 5
 DIGEST_EVERY_S = 60  # the digest goes out at the first check after its hour
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@dataclass
-class NotifyRuntime:
-    """What the notify room keeps per app (``app.extensions["leadrouter.notify"]``)."""
-
-    notifiers: dict[str, Notifier]
-    templates: Templates
-    signing_secret: str | None
-    clock: Callable[[], datetime] = _utcnow   # tests swap it to walk the SLA ladder
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def build_notifiers(settings: Any, *, templates: Templates, accept_link: Callable[[dict], str | None] | None = None,
-                    slack_ca_bundle: str | None = None, smtp_ca_bundle: str | None = None) -> dict[str, Notifier]:
-    """One notifier per configured channel (a channel without settings is left out). A CA bundle
-    replaces the system's trust store for that channel only (the sandbox's CA, a corporate proxy)."""
-    options = {"slack": {"ca_bundle": slack_ca_bundle},
-               "email": {"templates": templates, "accept_link": accept_link, "ca_bundle": smtp_ca_bundle}}
-    built = {name: cls.from_settings(settings, **options[name]) for name, cls in NOTIFIERS.items()}
-    return {name: notifier for name, notifier in built.items() if notifier is not None}
-
-
-def get_runtime(app: Flask) -> NotifyRuntime:
-    return app.extensions["leadrouter.notify"]
-
-
 def init_app(app: Flask) -> None:
-    from connector.platform import scheduler
-    from connector.platform.db import get_db
-    from connector.notify import actions, digest, outbox, sla
-    from connector.routing.active import RoutingConfigs
-
     settings = app.config["LEADROUTER_SETTINGS"]
-    # LEADROUTER_NOTIFY_TEMPLATES_DIR once settings has it; app.config["NOTIFY_TEMPLATES_DIR"] meanwhile.
-    templates = Templates(app.config.get("NOTIFY_TEMPLATES_DIR") or getattr(settings, "notify_templates_dir", None))
-    # LEADROUTER_SLACK_CA_BUNDLE / LEADROUTER_SMTP_CA_BUNDLE once settings has them; app.config meanwhile.
-    slack_ca = app.config.get("NOTIFY_SLACK_CA_BUNDLE") or getattr(settings, "slack_ca_bundle", None)
-    smtp_ca = app.config.get("NOTIFY_SMTP_CA_BUNDLE") or getattr(settings, "smtp_ca_bundle", None)
+    templates = Templates(settings.notify_templates_dir)
+    slack_ca, smtp_ca = settings.slack_ca_bundle, settings.smtp_ca_bundle
     base_url = settings.base_url.rstrip("/")
 
     def accept_link(payload: dict) -> str | None:
@@ -83,6 +48,12 @@ def init_app(app: Flask) -> None:
     runtime = NotifyRuntime(notifiers, templates, secret)
     app.extensions["leadrouter.notify"] = runtime
     app.register_blueprint(actions.bp)
+    pipeline_runtime(app).pipeline.on_written.append(
+        lambda session, assignment, config, now: outbox.enqueue_assignment_notifications(
+            session, assignment, config, now, settings=settings))
+    pipeline_runtime(app).pipeline.on_owned.append(
+        lambda session, assignment, lead, owner, config, now: readiness.tell_owner(
+            session, config, assignment, lead, owner, now, settings=settings))
 
     configs = RoutingConfigs(get_db(app))
 
@@ -92,8 +63,6 @@ def init_app(app: Flask) -> None:
             log.info("notifications: %d sent, %d retrying, %d failed", report.sent, report.retrying, report.failed)
 
     def check(app: Flask) -> None:
-        from connector.routing.active import RoutingConfigMissing
-
         try:
             sla.check_sla(get_db(app), configs, runtime.clock(), settings=settings)
         except RoutingConfigMissing:

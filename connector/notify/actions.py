@@ -30,6 +30,7 @@ from connector.notify.models import Notification
 from connector.notify import blocks, lifecycle, pause
 from connector.outcomes import feedback
 from connector.outcomes.models import FeedbackReason
+from connector.notify.runtime import get_runtime
 from connector.notify.base import Kind, NotifyError, NotifyEvent
 from connector.platform.request_limits import DoorError, read_body
 
@@ -116,10 +117,6 @@ def assignment_id(value: str | None) -> int | None:
     return int(value) if value is not None and _ASSIGNMENT_ID.fullmatch(value) else None
 
 
-def _runtime():
-    return current_app.extensions["leadrouter.notify"]
-
-
 def _clicked_row(session: Session, kinds: tuple[Kind, ...], container: dict, **match: Any) -> Notification | None:
     """Our outbox row behind the clicked message (same channel and ts), if it was sent to the rep."""
     query = select(Notification).where(Notification.kind.in_([k.value for k in kinds]))
@@ -181,7 +178,7 @@ ACTIONS = {blocks.ACCEPT: _lead_action("accept"), blocks.PASS: _lead_action("pas
 
 @bp.post("/slack/actions")
 def slack_actions():
-    runtime = _runtime()
+    runtime = get_runtime()
     body = read_body()  # the raw bytes, size enforced on the stream: they are what was signed
     if not runtime.signing_secret or not verify_signature(
             runtime.signing_secret, request.headers.get("X-Slack-Request-Timestamp"),
@@ -242,7 +239,7 @@ def accept_link(token: str):
         assignment_id, rep_id = _serializer().loads(token, max_age=ACCEPT_LINK_MAX_AGE_S)
     except BadSignature:
         abort(404)
-    now = _runtime().clock()
+    now = get_runtime().clock()
     unfit = request.form.get("not_a_fit") if request.method == "POST" else None
     reasons = list(FeedbackReason)
     with get_db().session() as session:

@@ -24,7 +24,7 @@ class NotifyError(Exception):
         self.message, self.permanent, self.retry_after = message, permanent, retry_after
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     """What a notification says (``notifications.kind``); each has its templates."""
 
     ASSIGNED = "assigned"
@@ -33,9 +33,10 @@ class Kind(str, enum.Enum):
     PAUSED = "paused"
     DIGEST = "digest"
     WITHDRAWN = "withdrawn"    # Slack only: the rep's earlier message updated in place (re-routed)
+    READY = "ready"            # a lead the rep owns became sales-ready (an `alert: owner` rule)
 
 
-class NotifyEvent(str, enum.Enum):
+class NotifyEvent(enum.StrEnum):
     """``assignment_events.status`` values the notify room records (besides the pipeline's)."""
 
     NOTIFIED = "notified"          # first successful `assigned` notification: speed to lead

@@ -32,7 +32,7 @@ def team_figures(session: Session, config: Any, team: Any, start: datetime, end:
         Assignment.rep_id.in_(list(team.members)), Assignment.written_at >= start, Assignment.written_at < end)))
     breached = set(session.scalars(select(AssignmentEvent.assignment_id).where(
         AssignmentEvent.assignment_id.in_([a.id for a in rows]),
-        AssignmentEvent.status == NotifyEvent.SLA_BREACHED.value))) if rows else set()
+        AssignmentEvent.status == NotifyEvent.SLA_BREACHED))) if rows else set()
     speeds = [(a.notified_at - a.written_at).total_seconds() for a in rows if a.notified_at and a.written_at]
     reps = []
     for rep_id in team.members:
@@ -65,7 +65,7 @@ def send_due(db: Database, configs: Any, now: datetime, *, settings: Any | None 
     queued = []
     with db.session() as session:
         sent_today = {(n.payload or {}).get("team") for n in session.scalars(select(Notification).where(
-            Notification.kind == Kind.DIGEST.value, Notification.created_at >= send_at))}
+            Notification.kind == Kind.DIGEST, Notification.created_at >= send_at))}
         for team in config.teams:
             if team.id in sent_today:
                 continue

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.pipeline import inbox
-from connector.pipeline.models import Assignment, AssignmentEvent, LeadStatus
+from connector.pipeline.models import Assignment, AssignmentEvent, LeadStatus, Source
 from connector.notify.base import NotifyEvent
 
 log = logging.getLogger(__name__)
 
 # A lead is with its rep (and the SLA clock may run) in these statuses.
-HELD = (LeadStatus.WRITTEN.value, LeadStatus.NOTIFIED.value)
+HELD = (LeadStatus.WRITTEN, LeadStatus.NOTIFIED)
 
 
 def event(session: Session, assignment: Assignment, status: NotifyEvent, at: datetime, **detail) -> None:
@@ -31,7 +31,7 @@ def is_current(session: Session, assignment: Assignment) -> bool:
         return False
     gone = session.scalar(select(AssignmentEvent.id).where(
         AssignmentEvent.assignment_id == assignment.id,
-        AssignmentEvent.status.in_([NotifyEvent.PASSED.value, NotifyEvent.REROUTED.value])).limit(1))
+        AssignmentEvent.status.in_([NotifyEvent.PASSED, NotifyEvent.REROUTED])).limit(1))
     if gone is not None:
         return False
     newer = session.scalar(select(Assignment.id).where(
@@ -64,7 +64,8 @@ def give_back(session: Session, assignment: Assignment, now: datetime, *, reason
     (the pipeline frees the rep's open load when it re-routes). Returns the excluded reps."""
     exclude = holders(session, assignment)
     queued = inbox.enqueue(session, assignment.connection, [inbox.IncomingLead(
-        assignment.lead_id, "reroute", payload={"exclude": exclude, "reason": reason})], now, requeue=True)
+        assignment.lead_id, Source.REROUTE, payload=inbox.InboxPayload(reason=reason, exclude=tuple(exclude)))],
+        now, requeue=True)
     if not queued.stored:  # its inbox row is not done yet (being routed right now): that routing wins
         log.warning("lead %s not requeued (%s): its inbox row is still in use", assignment.lead_id, reason)
     assignment.sla_due_at = None

@@ -16,10 +16,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connector.platform.models import Base, utcnow
+from connector.notify.base import Kind
+from connector.platform.models import Base, enum_type, utcnow
 
 
-class OutboxStatus(str, enum.Enum):
+class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
@@ -34,9 +35,9 @@ class Notification(Base):
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(20))  # slack | email
     target: Mapped[str] = mapped_column(String(320))
-    kind: Mapped[str] = mapped_column(String(40), default="assigned")  # assigned, reminder, escalation, digest
+    kind: Mapped[Kind] = mapped_column(enum_type(Kind, 40), default=Kind.ASSIGNED)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING.value)
+    status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus, 20), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -53,7 +53,7 @@ def _settings(settings: Any | None) -> Any:
 def enqueue(session: Session, kind: Kind, found: list[targets.Target], payload: dict[str, Any], now: datetime,
             assignment_id: int | None = None) -> list[Notification]:
     rows = [Notification(assignment_id=assignment_id, channel=t.channel, target=t.target, kind=kind.value,
-                         payload={**payload, "actionable": t.to_rep}, status=OutboxStatus.PENDING.value,
+                         payload={**payload, "actionable": t.to_rep}, status=OutboxStatus.PENDING,
                          attempts=0, created_at=now, next_attempt_at=now) for t in found]
     session.add_all(rows)
     session.flush()
@@ -69,7 +69,7 @@ def _inherited_step(session: Session, assignment: Assignment) -> int:
     if previous is None:
         return 0
     rerouted = session.scalar(select(AssignmentEvent.id).where(
-        AssignmentEvent.assignment_id == previous.id, AssignmentEvent.status == NotifyEvent.REROUTED.value).limit(1))
+        AssignmentEvent.assignment_id == previous.id, AssignmentEvent.status == NotifyEvent.REROUTED).limit(1))
     return previous.sla_step if rerouted else 0
 
 
@@ -80,7 +80,7 @@ def enqueue_assignment_notifications(session: Session, assignment: Assignment, c
     if assignment.id is None:
         session.flush()
     existing = list(session.scalars(select(Notification).where(
-        Notification.assignment_id == assignment.id, Notification.kind == Kind.ASSIGNED.value)))
+        Notification.assignment_id == assignment.id, Notification.kind == Kind.ASSIGNED)))
     if existing:
         return existing
     settings = _settings(settings)
@@ -116,7 +116,7 @@ def deliver_due(db: Database, notifiers: Mapping[str, Notifier], now: datetime, 
     report = DeliveryReport()
     with db.session() as session:
         rows = list(session.scalars(
-            select(Notification).where(Notification.status == OutboxStatus.PENDING.value,
+            select(Notification).where(Notification.status == OutboxStatus.PENDING,
                                        Notification.next_attempt_at <= now)
             .order_by(Notification.next_attempt_at, Notification.id).limit(limit).with_for_update(skip_locked=True)))
         claimed = [(row.channel, Message(row.id, row.kind, row.target, dict(row.payload or {}))) for row in rows]
@@ -146,17 +146,17 @@ def _record(session: Session, row_id: int, outcome: dict[str, Any] | NotifyError
         row.last_error = outcome.message
         report.errors.append(f"notification {row_id} ({row.channel} {row.target}): {outcome.message}")
         if outcome.permanent or row.attempts >= max_attempts:
-            row.status = OutboxStatus.FAILED.value
+            row.status = OutboxStatus.FAILED
             report.failed += 1
             log.warning("notification %s failed for good: %s", row_id, outcome.message)
         else:
             row.next_attempt_at = now + retry_delay(row.attempts, outcome.retry_after)
             report.retrying += 1
         return
-    row.status, row.sent_at, row.last_error = OutboxStatus.SENT.value, now, None
+    row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
     row.payload = {**(row.payload or {}), "delivery": outcome}
     report.sent += 1
-    if row.kind == Kind.ASSIGNED.value and row.assignment_id is not None:
+    if row.kind == Kind.ASSIGNED and row.assignment_id is not None:
         _mark_notified(session, row, now)
 
 
@@ -167,15 +167,15 @@ def _mark_notified(session: Session, row: Notification, now: datetime) -> None:
         return
     if not (row.payload or {}).get("actionable"):
         others = session.scalars(select(Notification).where(
-            Notification.assignment_id == row.assignment_id, Notification.kind == Kind.ASSIGNED.value,
+            Notification.assignment_id == row.assignment_id, Notification.kind == Kind.ASSIGNED,
             Notification.id != row.id))
-        if any((n.payload or {}).get("actionable") and n.status != OutboxStatus.FAILED.value for n in others):
+        if any((n.payload or {}).get("actionable") and n.status != OutboxStatus.FAILED for n in others):
             return  # a channel post went first: the rep's own message is what counts
     assignment.notified_at = now
-    if assignment.status == LeadStatus.WRITTEN.value:
-        assignment.status = LeadStatus.NOTIFIED.value
+    if assignment.status == LeadStatus.WRITTEN:
+        assignment.status = LeadStatus.NOTIFIED
     detail: dict[str, Any] = {"channel": row.channel, "target": row.target}
     if assignment.written_at:
         detail["speed_to_lead_s"] = round((now - assignment.written_at).total_seconds(), 3)
-    session.add(AssignmentEvent(assignment_id=assignment.id, status=NotifyEvent.NOTIFIED.value, at=now,
+    session.add(AssignmentEvent(assignment_id=assignment.id, status=NotifyEvent.NOTIFIED, at=now,
                                 detail=detail))

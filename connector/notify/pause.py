@@ -37,7 +37,7 @@ def breach_streak(session: Session, rep_id: str) -> int:
     rows = list(session.scalars(query.order_by(Assignment.written_at.desc(), Assignment.id.desc()).limit(RECENT)))
     breached = set(session.scalars(select(AssignmentEvent.assignment_id).where(
         AssignmentEvent.assignment_id.in_([a.id for a in rows]),
-        AssignmentEvent.status == NotifyEvent.SLA_BREACHED.value))) if rows else set()
+        AssignmentEvent.status == NotifyEvent.SLA_BREACHED))) if rows else set()
     streak = 0
     for assignment in rows:
         if assignment.id in breached:

@@ -74,7 +74,7 @@ def reroute(step: Step) -> None:
     # The rep's Slack messages lose their buttons and say why (through the outbox: retried too).
     sent = step.session.scalars(select(Notification).where(
         Notification.assignment_id == step.assignment.id, Notification.channel == "slack",
-        Notification.kind.in_([Kind.ASSIGNED.value, Kind.REMINDER.value]), Notification.sent_at.is_not(None)))
+        Notification.kind.in_([Kind.ASSIGNED, Kind.REMINDER]), Notification.sent_at.is_not(None)))
     for row in sent:
         if (row.payload or {}).get("actionable") and (row.payload or {}).get("delivery"):
             payload = {**row.payload, "update_of": row.payload["delivery"], "note": f"Re-routed: {reason}."}
@@ -118,7 +118,7 @@ def _walk(session: Session, assignment: Assignment, config: Any, now: datetime, 
         return
     already = session.scalar(select(AssignmentEvent.id).where(
         AssignmentEvent.assignment_id == assignment.id,
-        AssignmentEvent.status == NotifyEvent.SLA_BREACHED.value).limit(1))
+        AssignmentEvent.status == NotifyEvent.SLA_BREACHED).limit(1))
     if already is None:
         lifecycle.event(session, assignment, NotifyEvent.SLA_BREACHED, now, minutes=sla.minutes,
                         due=assignment.sla_due_at.isoformat())

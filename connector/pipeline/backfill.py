@@ -11,7 +11,17 @@ from datetime import datetime, timezone
 import click
 from tqdm import tqdm
 
+from flask.cli import with_appcontext
+
 from adapters import CrmError, LeadRecord
+from connector.pipeline import jobs
+from connector.pipeline.inbox import IncomingLead, enqueue
+from connector.pipeline.models import Source
+from connector.platform.cli import ready_app
+from connector.platform.db import get_db
+from connector.routing.state import SqlRoutingState
+from rules_engine import simulate
+from rules_engine.decide import FALLBACK_KEY
 
 MAX_PAGES = 10_000
 
@@ -56,15 +66,11 @@ def _since(value: str) -> datetime:
               help="Records created or changed since this ISO date (UTC unless it says otherwise).")
 @click.option("--dry-run", is_flag=True, help="Show who would get each record; queue nothing.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many records.")
+@with_appcontext
 def backfill(connection: str, since_text: str, dry_run: bool, limit: int | None) -> None:
     """Queue a connection's existing unassigned records for routing (older than its first poll)."""
-    from app import get_app
-    from connector.pipeline import jobs
-    from connector.platform.db import get_db
-    from connector.pipeline.inbox import IncomingLead, enqueue
-
     since = _since(since_text)
-    app = get_app()
+    app = ready_app()
     connections = jobs.runtime(app).connections
     if connection not in connections:
         raise click.ClickException(f"no connection named {connection!r} (known: {', '.join(connections.names())})")
@@ -80,7 +86,7 @@ def backfill(connection: str, since_text: str, dry_run: bool, limit: int | None)
         return
     now = datetime.now(timezone.utc)
     with get_db(app).session() as session:
-        result = enqueue(session, connection, [IncomingLead(rec.id, "backfill", score=int(rec.lead.score or 0))
+        result = enqueue(session, connection, [IncomingLead(rec.id, Source.BACKFILL, score=int(rec.lead.score or 0))
                                                for rec in found.unassigned], now)
     click.echo(f"{connection}: {len(result.stored)} queued, {len(result.duplicates)} already queued or routed, "
                f"{found.owned} already owned by a person (left alone); the workers route the queued ones")
@@ -88,12 +94,6 @@ def backfill(connection: str, since_text: str, dry_run: bool, limit: int | None)
 
 def _show(app, connection: str, found: Found) -> None:
     """The simulator's answer for each record, from the live routing state; nothing is written."""
-    from connector.pipeline import jobs
-    from connector.platform.db import get_db
-    from connector.routing.state import SqlRoutingState
-    from rules_engine import simulate
-    from rules_engine.decide import FALLBACK_KEY
-
     try:
         active = jobs.runtime(app).pipeline.configs.current()
     except Exception:  # noqa: BLE001 — no config: say what to do

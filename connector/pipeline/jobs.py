@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import Flask
-from sqlalchemy import select
 
 from adapters import CrmError
 from connector.platform.db import get_db
 from connector.pipeline.inbox import IncomingLead, enqueue
-from connector.pipeline.inbox import _insert as dialect_insert
-from connector.connections.models import Connection
-from connector.routing import crm_users
+from connector.pipeline.models import Source
+from connector.platform.db import dialect_insert
+from connector.connections.registry import Connections, get_connections
+from connector.connections.service import connection_row
 from connector.routing.models import Rep
-from connector.pipeline.batch import BatchReport, Pipeline
+from connector.pipeline.batch import Pipeline
+from connector.pipeline.log import BatchReport
 from connector.routing.active import RoutingConfigMissing
 from connector.routing.state import set_open_load
 
@@ -48,11 +49,12 @@ class Runtime:
     pipeline: Pipeline
 
     @property
-    def connections(self):
-        return self.app.extensions["leadrouter.connections"]
+    def connections(self) -> Connections:
+        return get_connections(self.app)
 
 
 def runtime(app: Flask) -> Runtime:
+    """The app's pipeline runtime (``connector.pipeline.init_app`` makes it)."""
     return app.extensions["leadrouter.runtime"]
 
 
@@ -75,9 +77,7 @@ def drain(app: Flask, worker: str | None = None, max_batches: int = 1000) -> Bat
                 log.exception("worker batch of %s failed; its rows are retried when their lease runs out", name)
                 continue
             claimed += report.claimed
-            for key in ("claimed", "written", "waiting", "taken_by_human", "retrying", "dead", "rerouted"):
-                setattr(total, key, getattr(total, key) + getattr(report, key))
-            total.errors.extend(report.errors)
+            total.add(report)
         if claimed == 0:
             break
     return total
@@ -100,35 +100,13 @@ def work_forever(app: Flask, stop: threading.Event, idle_seconds: float = 1.0) -
 
 
 # -- pollers ----------------------------------------------------------------------------------
-def _connection_row(session, name: str, kind: str) -> Connection:
-    row = session.scalars(select(Connection).where(Connection.name == name).with_for_update()).first()
-    if row is None:  # connections from the environment get a row to keep their cursor in
-        # Two jobs (or nodes) may create it at once: INSERT … ON CONFLICT DO NOTHING lets the
-        # second wait for the first and skip, then both lock the one row.
-        session.execute(dialect_insert(session)(Connection)
-                        .values(name=name, kind=kind, settings={"source": "environment"})
-                        .on_conflict_do_nothing(index_elements=["name"]))
-        row = session.scalars(select(Connection).where(Connection.name == name).with_for_update()).one()
-    return row
-
-
-def record_connections(app: Flask) -> None:
-    """Start-up work: every configured connection gets its row the first time a process knows
-    it. The row's ``created_at`` is when the connection was connected: with ``backfill: now``,
-    its first poll routes only what was created or changed from then on."""
-    connections = runtime(app).connections
-    with get_db(app).session() as session:
-        for name, spec in connections.specs.items():
-            _connection_row(session, name, str(getattr(spec.kind, "value", spec.kind)))
-
-
 def poll(app: Flask, name: str) -> int:
     """Ask one CRM for unassigned leads since the stored cursor; store them; then advance it."""
     rt = runtime(app)
     adapter = rt.connections.adapter(name)
     db = get_db(app)
     with db.session() as session:
-        row = _connection_row(session, name, adapter.kind)
+        row = connection_row(session, name, adapter.kind)
         cursor = row.poll_cursor
         if cursor is None:  # the first poll: only what `backfill` asks for (default: nothing older)
             spec = rt.connections.specs[name]
@@ -136,11 +114,11 @@ def poll(app: Flask, name: str) -> int:
     queued = 0
     for _ in range(MAX_POLL_PAGES):
         page = adapter.find_unassigned(cursor)
-        items = [IncomingLead(rec.id, "poll", score=int(rec.lead.score or 0)) for rec in page.leads
+        items = [IncomingLead(rec.id, Source.POLL, score=int(rec.lead.score or 0)) for rec in page.leads
                  if not rec.has_real_owner]
         with db.session() as session:  # rows and cursor in one transaction: nothing is skipped
             result = enqueue(session, name, items, _now())
-            _connection_row(session, name, adapter.kind).poll_cursor = page.cursor
+            connection_row(session, name, adapter.kind).poll_cursor = page.cursor
         queued += len(result.stored)
         cursor = page.cursor
         if not page.has_more:
@@ -165,11 +143,10 @@ def sync_roster(app: Flask, name: str) -> dict[str, bool]:
     id, else email). A rep is active while every CRM it is linked to says so. Returns, per rep
     linked to this CRM, whether its user is active here."""
     adapter, config = _adapter_and_config(app, name)
-    users = adapter.read_roster()
-    crm_users.store(get_db(app), name, users)   # the rep editor's picker, the roster's "not in routing yet"
     if config is None:
         return {}
     keys = runtime(app).connections.owner_keys(name)
+    users = adapter.read_roster()
     by_id = {u.id: u for u in users}
     by_email = {u.email.lower(): u for u in users if u.email}
     changes: dict[str, bool] = {}

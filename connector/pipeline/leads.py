@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from connector.pipeline import inbox
 from connector.platform.db import Database
-from connector.pipeline.models import Assignment, AssignmentEvent, LeadStatus
+from connector.pipeline.models import Assignment, AssignmentEvent, LeadStatus, Source
 from connector.platform.services import Invalid, NotFound, ServiceError, audit, check_id
 
 PAGE_SIZE = 50
@@ -99,7 +99,7 @@ def get(db: Database, assignment_id: int) -> tuple[Assignment, list[AssignmentEv
 
 def dead_letters(db: Database, limit: int = 200) -> list[Assignment]:
     with db.session() as session:
-        return list(session.scalars(select(Assignment).where(Assignment.status == LeadStatus.DEAD.value)
+        return list(session.scalars(select(Assignment).where(Assignment.status == LeadStatus.DEAD)
                                     .order_by(Assignment.received_at.desc()).limit(limit)))
 
 
@@ -112,14 +112,15 @@ def retry(db: Database, assignment_id: int, *, actor: str, now: datetime | None 
         row = session.get(Assignment, assignment_id)
         if row is None:
             raise NotFound(f"no lead log entry {assignment_id}")
-        if row.status != LeadStatus.DEAD.value:
+        if row.status != LeadStatus.DEAD:
             raise ServiceError(f"lead {row.lead_id} is {row.status}, not in the dead-letter list")
         reason = f"manual retry by {actor}"
-        inbox.enqueue(session, row.connection, [inbox.IncomingLead(row.lead_id, "retry", payload={"reason": reason})],
+        inbox.enqueue(session, row.connection, [inbox.IncomingLead(row.lead_id, Source.RETRY,
+                                                               payload=inbox.InboxPayload(reason=reason))],
                       now, requeue=True)
-        row.status, row.reason, row.next_attempt_at = LeadStatus.RECEIVED.value, reason, now
+        row.status, row.reason, row.next_attempt_at = LeadStatus.RECEIVED, reason, now
         row.attempts = 0  # a fresh set of write attempts
-        session.add(AssignmentEvent(assignment_id=row.id, status=LeadStatus.RECEIVED.value, at=now,
+        session.add(AssignmentEvent(assignment_id=row.id, status=LeadStatus.RECEIVED, at=now,
                                     detail={"retry": True, "by": actor}))
         audit(session, actor, "lead.retry", "assignment", str(row.id), lead_id=row.lead_id,
               connection=row.connection, last_error=row.last_error)

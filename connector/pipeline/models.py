@@ -1,8 +1,8 @@
 """The pipeline room's tables: the inbox, replay protection, and the assignment log with its
 events.
 
-Statuses are stored as plain strings, not native enums: adding one must not need a type
-migration on PostgreSQL. The enums below are the one place their values are defined.
+Statuses are stored as plain strings, not native enums (``enum_type``): adding one must not need
+a type migration on PostgreSQL. The enums below are the one place their values are defined.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connector.platform.models import Base, utcnow
+from connector.platform.models import Base, enum_type, utcnow
 
 
-class LeadStatus(str, enum.Enum):
+class LeadStatus(enum.StrEnum):
     """Where a lead stands in the pipeline; every transition is also an ``AssignmentEvent``."""
 
     RECEIVED = "received"
@@ -35,12 +35,24 @@ class LeadStatus(str, enum.Enum):
     WAITING = "waiting"
     DEAD = "dead"
     TAKEN_BY_HUMAN = "taken_by_human"
+    JUNK = "junk"              # failed a quality check and held: no owner, no turn (decision.junk)
 
 
-class InboxStatus(str, enum.Enum):
+class InboxStatus(enum.StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"
     DONE = "done"
+
+
+class Source(enum.StrEnum):
+    """How a lead reached the inbox."""
+
+    WEBHOOK = "webhook"      # a CRM webhook (HubSpot) or outbound message (Salesforce)
+    INBOUND = "inbound"      # a signed post to the inbound door
+    POLL = "poll"            # the poller found it
+    BACKFILL = "backfill"    # `backfill` queued an older record
+    RETRY = "retry"          # a dead letter retried from the settings page or the API
+    REROUTE = "reroute"      # a pass or an SLA re-route: routed again without who had it
 
 
 class InboxEvent(Base):
@@ -54,11 +66,11 @@ class InboxEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     connection: Mapped[str] = mapped_column(String(64))
     lead_id: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(20))  # webhook | poll | inbound | retry
+    source: Mapped[Source] = mapped_column(enum_type(Source, 20))
     event_key: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     score: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default=InboxStatus.PENDING.value)
+    status: Mapped[InboxStatus] = mapped_column(enum_type(InboxStatus, 20), default=InboxStatus.PENDING)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     available_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(120))
@@ -94,7 +106,7 @@ class Assignment(Base):
     lead_id: Mapped[str] = mapped_column(String(64))
     lead_summary: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name, company, country, score
     lead_fields: Mapped[dict[str, Any] | None] = mapped_column()  # the lead as read (Lead.to_dict): backtests
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[LeadStatus] = mapped_column(enum_type(LeadStatus, 20), index=True)
     rule: Mapped[str | None] = mapped_column(String(200), index=True)
     rep_id: Mapped[str | None] = mapped_column(String(64), index=True)
     owner_crm_id: Mapped[str | None] = mapped_column(String(64))

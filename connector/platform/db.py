@@ -94,6 +94,15 @@ def schema_problem(engine: Engine) -> str | None:
     return f"the database is at migration {current}, not the newest ({head}): run `python app.py db upgrade`"
 
 
+def dialect_insert(session: Session):
+    """The engine's own ``insert`` (PostgreSQL's or SQLite's): both have ``on_conflict_do_*``."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def describe_error(exc: Exception) -> str:
     """One line for a database error (no URL, so no password): the driver's first line."""
     original = getattr(exc, "orig", None) or exc
@@ -109,7 +118,7 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Who owns the routing rules: LEADROUTER_ROUTING_CONFIG's file (read-only everywhere
-        # else, see routing_store.ManagedByFile), or None: the database.
+        # else, see connector.routing.store.ManagedByFile), or None: the database.
         self.routing_file = routing_file
 
     @contextmanager

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +71,12 @@ class SecretBox:
 
     def __repr__(self) -> str:  # never show keys
         return "SecretBox(****)"
+
+
+def init_app(app: Flask, encryption_key: str) -> None:
+    app.extensions["leadrouter.secrets"] = SecretBox(encryption_key)
+
+
+def secret_box(app: Flask | None = None) -> SecretBox:
+    """The app's box for stored CRM secrets."""
+    return (app or current_app).extensions["leadrouter.secrets"]

@@ -7,10 +7,12 @@ Times are stored as UTC and always come back timezone-aware (``UTCDateTime``), o
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
+    Enum,
     JSON,
     BigInteger,
     DateTime,
@@ -56,6 +58,13 @@ class UTCDateTime(TypeDecorator):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def enum_type(members: type[enum.StrEnum], length: int) -> Enum:
+    """A column of ``members``' values: VARCHAR(``length``) with no native type and no CHECK
+    constraint, so adding a member needs no migration; read back as the enum's members."""
+    return Enum(members, native_enum=False, create_constraint=False, length=length,
+                values_callable=lambda cls: [member.value for member in cls])
 
 
 class Base(DeclarativeBase):

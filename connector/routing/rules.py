@@ -166,13 +166,16 @@ def delete_rule(db: Database, index: int, *, actor: str) -> int:
     return save_data(db, data, actor=actor, action="rule.delete", comment=f"deleted rule {removed.get('name')}")
 
 
+DIRECTIONS = ("up", "down")
+
+
 def move_rule(db: Database, index: int, direction: str, *, actor: str) -> int:
     """Move a rule one place ``up`` or ``down`` (rules run top to bottom)."""
     check_writable(db)
     number, data = active(db)
     rules = list(data.get("rules") or [])
     target = index - 1 if direction == "up" else index + 1
-    if direction not in ("up", "down"):
+    if direction not in DIRECTIONS:
         raise Invalid({"direction": ["up or down"]})
     if not 0 <= index < len(rules) or not 0 <= target < len(rules):
         raise NotFound("that rule cannot move further")

@@ -6,7 +6,6 @@ No session cookie is accepted here, so no CSRF token is needed either.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from functools import wraps
 from typing import Any
 
@@ -14,7 +13,6 @@ from flask import Blueprint, Flask, current_app, g, jsonify, request
 
 from connector.platform.db import get_db
 from connector.platform.services import Invalid, ServiceError
-from connector.pipeline import leads, simulator
 from connector.routing import roster
 from connector.web import users
 from connector.routing import rules as rules_service
@@ -23,7 +21,7 @@ from connector.web.openapi import document
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def _error(status: int, message: str, errors: dict | None = None):
+def error(status: int, message: str, errors: dict | None = None):
     body: dict[str, Any] = {"error": message}
     if errors is not None:
         body["errors"] = errors
@@ -41,14 +39,14 @@ def token_required(view):
         scheme, _, token = header.partition(" ")
         principal = users.principal_for_token(get_db(), token.strip()) if scheme.lower() == "bearer" else None
         if principal is None:
-            return _error(401, "a valid API token is required: Authorization: Bearer <token>")
+            return error(401, "a valid API token is required: Authorization: Bearer <token>")
         g.principal = principal
         try:
             return view(*args, **kwargs)
         except Invalid as exc:
-            return _error(exc.status, str(exc), exc.errors)
+            return error(exc.status, str(exc), exc.errors)
         except ServiceError as exc:
-            return _error(exc.status, str(exc))
+            return error(exc.status, str(exc))
     return wrapped
 
 
@@ -62,7 +60,7 @@ def writes_rules(view):
     return wrapped
 
 
-def _json_object() -> dict[str, Any]:
+def json_object() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if body is None and not request.get_data():
         return {}
@@ -71,7 +69,7 @@ def _json_object() -> dict[str, Any]:
     return body
 
 
-def _actor() -> str:
+def actor() -> str:
     return f"{g.principal.email} (api)"
 
 
@@ -101,7 +99,7 @@ def put_rules():
     if request.mimetype in ("application/yaml", "application/x-yaml", "text/yaml", "text/plain"):
         text, comment = request.get_data(as_text=True), request.args.get("comment")
     else:
-        body = _json_object()
+        body = json_object()
         comment = body.get("comment") if isinstance(body.get("comment"), str) else None
         if isinstance(body.get("text"), str):
             text = body["text"]
@@ -109,7 +107,7 @@ def put_rules():
             text = rules_service.to_text(body["config"])
         else:
             raise Invalid({"": ["send YAML text, or JSON with 'config' (an object) or 'text' (a string)"]})
-    number = rules_service.save_text(get_db(), text, actor=_actor(), comment=(comment or "pushed via API")[:500])
+    number = rules_service.save_text(get_db(), text, actor=actor(), comment=(comment or "pushed via API")[:500])
     return jsonify(version=number), 201
 
 
@@ -125,7 +123,7 @@ def validate_rules():
 
 
 def _rule_body() -> dict[str, Any]:
-    body = _json_object()
+    body = json_object()
     rule = body.get("rule", body)
     if not isinstance(rule, dict) or not rule:
         raise Invalid({"rule": ["a rule object, as in the routing config's rules list"]})
@@ -142,7 +140,7 @@ def _base() -> int | None:
 @writes_rules
 def add_rule():
     """Append one rule (JSON); ``?base_version=N`` refuses the save if someone saved meanwhile."""
-    return jsonify(version=rules_service.save_rule(get_db(), None, _rule_body(), actor=_actor(),
+    return jsonify(version=rules_service.save_rule(get_db(), None, _rule_body(), actor=actor(),
                                                    base_version=_base())), 201
 
 
@@ -150,7 +148,7 @@ def add_rule():
 @token_required
 @writes_rules
 def replace_rule(index: int):
-    return jsonify(version=rules_service.save_rule(get_db(), index, _rule_body(), actor=_actor(),
+    return jsonify(version=rules_service.save_rule(get_db(), index, _rule_body(), actor=actor(),
                                                    base_version=_base()))
 
 
@@ -158,15 +156,15 @@ def replace_rule(index: int):
 @token_required
 @writes_rules
 def delete_rule(index: int):
-    return jsonify(version=rules_service.delete_rule(get_db(), index, actor=_actor()))
+    return jsonify(version=rules_service.delete_rule(get_db(), index, actor=actor()))
 
 
 @bp.post("/rules/items/<int:index>/move")
 @token_required
 @writes_rules
 def move_rule(index: int):
-    direction = _json_object().get("direction")
-    return jsonify(version=rules_service.move_rule(get_db(), index, str(direction), actor=_actor()))
+    direction = json_object().get("direction")
+    return jsonify(version=rules_service.move_rule(get_db(), index, str(direction), actor=actor()))
 
 
 @bp.get("/rules/versions")
@@ -188,7 +186,7 @@ def get_version(number: int):
 @token_required
 @writes_rules
 def rollback(number: int):
-    return jsonify(version=rules_service.rollback(get_db(), number, actor=_actor())), 201
+    return jsonify(version=rules_service.rollback(get_db(), number, actor=actor())), 201
 
 
 @bp.get("/roster")
@@ -200,160 +198,27 @@ def get_roster():
 @bp.post("/roster/<rep_id>/pause")
 @token_required
 def pause(rep_id: str):
-    body = _json_object()
+    body = json_object()
     reason = body.get("reason") if isinstance(body.get("reason"), str) else None
-    return jsonify(roster.set_paused(get_db(), rep_id, True, actor=_actor(), reason=reason))
+    return jsonify(roster.set_paused(get_db(), rep_id, True, actor=actor(), reason=reason))
 
 
 @bp.patch("/roster/<rep_id>")
 @token_required
 def update_rep(rep_id: str):
     """Routing fields of a rep (timezone, hours, away, skills, territories, weight, caps): a new version."""
-    body = _json_object()
+    body = json_object()
     fields = {k: v for k, v in body.items() if k in roster.ROUTING_FIELDS}
     if not fields:
         raise Invalid({"": [f"give at least one of: {', '.join(roster.ROUTING_FIELDS)}"]})
-    return jsonify(version=roster.update_rep(get_db(), rep_id, fields, actor=_actor(), base_version=_base()))
+    return jsonify(version=roster.update_rep(get_db(), rep_id, fields, actor=actor(), base_version=_base()))
 
 
 @bp.post("/roster/<rep_id>/unpause")
 @token_required
 def unpause(rep_id: str):
-    return jsonify(roster.set_paused(get_db(), rep_id, False, actor=_actor()))
+    return jsonify(roster.set_paused(get_db(), rep_id, False, actor=actor()))
 
-
-@bp.get("/log")
-@token_required
-def get_log():
-    f = leads.LogFilter.from_args(request.args)
-    rows, total = leads.search(get_db(), f)
-    return jsonify(total=total, page=f.page, page_size=leads.PAGE_SIZE, items=[leads.to_dict(r) for r in rows])
-
-
-@bp.get("/log/<int:assignment_id>")
-@token_required
-def get_lead(assignment_id: int):
-    row, events = leads.get(get_db(), assignment_id)
-    return jsonify(leads.to_dict(row, events))
-
-
-@bp.get("/dead-letters")
-@token_required
-def dead_letters():
-    return jsonify(items=[leads.to_dict(r) for r in leads.dead_letters(get_db())])
-
-
-@bp.post("/dead-letters/<int:assignment_id>/retry")
-@token_required
-def retry(assignment_id: int):
-    return jsonify(leads.to_dict(leads.retry(get_db(), assignment_id, actor=_actor())))
-
-
-@bp.post("/simulate")
-@token_required
-def simulate():
-    """{"leads": [{...}], "csv": "...", or "days": N; optional "draft": YAML text}."""
-    body = _json_object()
-    db = get_db()
-    draft = body.get("draft") if isinstance(body.get("draft"), str) else None
-    if isinstance(body.get("leads"), list):
-        if not all(isinstance(x, dict) for x in body["leads"]) or not body["leads"]:
-            raise Invalid({"leads": ["a non-empty list of objects (canonical field names)"]})
-        items = [{str(k): v for k, v in x.items() if isinstance(v, (str, int, float, bool))} for x in body["leads"]]
-        items = [dict(x, id=str(x.get("id") or f"row-{i}")) for i, x in enumerate(items, 1)][:simulator.MAX_LEADS]
-    elif isinstance(body.get("csv"), str):
-        items = simulator.leads_from_csv(body["csv"])
-    elif isinstance(body.get("days"), int) and not isinstance(body.get("days"), bool):
-        items = simulator.leads_from_log(db, body["days"], datetime.now(timezone.utc))
-    else:
-        raise Invalid({"": ["give 'leads' (a list), 'csv' (text) or 'days' (a number)"]})
-    return jsonify(simulator.run(db, items, draft))
-
-
-def _admin_only():
-    if g.principal.role != "admin":
-        return _error(403, "only admins may read or change connections")
-    return None
-
-
-def _connection_body(row) -> dict[str, Any]:
-    """A connection as the API shows it: every non-secret key, and for each secret only whether
-    it is set (secrets are write-only)."""
-    from connector.connections.registry import BrokenSpec
-    from connector.connections import service as connections_service
-
-    box = current_app.extensions["leadrouter.secrets"]
-    spec = connections_service.spec_of(row, connections_service._box_decrypt(box, row.secrets))
-    if isinstance(spec, BrokenSpec):
-        return {"name": row.name, "kind": row.kind, "id": row.id, "source": "stored", "error": spec.reason}
-    return {**spec.public(), "id": row.id, "source": "stored"}
-
-
-@bp.get("/connections")
-@token_required
-def list_connections():
-    """Every connection: those stored here (all keys) and those of the file or the environment
-    (their names and kinds: edit them where they are defined)."""
-    from connector.connections import service as connections_service
-
-    if (refused := _admin_only()) is not None:
-        return refused
-    rows = connections_service.list_connections(get_db())
-    stored = [_connection_body(row) for row in rows]
-    names = {row.name for row in rows}
-    live = current_app.extensions["leadrouter.connections"].specs
-    others = [{"name": name, "kind": str(getattr(spec.kind, "value", spec.kind)), "source": "configuration"}
-              for name, spec in live.items() if name not in names]
-    return jsonify(connections=stored + others)
-
-
-@bp.post("/connections")
-@token_required
-def create_connection():
-    """Store a new connection: the keys of docs/connections.md as JSON (secrets as values)."""
-    from connector.connections import service as connections_service
-
-    if (refused := _admin_only()) is not None:
-        return refused
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid({"": ["a JSON object with the connection's keys (docs/connections.md)"]})
-    row = connections_service.save(get_db(), current_app.extensions["leadrouter.secrets"], None, body,
-                                   actor=_actor(), html_form=False)
-    return jsonify(_connection_body(row)), 201
-
-
-@bp.put("/connections/<name>")
-@token_required
-def update_connection(name: str):
-    """Change a stored connection: the keys given replace theirs; the others, secrets included, stay."""
-    from connector.platform.services import NotFound
-    from connector.connections import service as connections_service
-
-    if (refused := _admin_only()) is not None:
-        return refused
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid({"": ["a JSON object with the keys to change (docs/connections.md)"]})
-    row = next((r for r in connections_service.list_connections(get_db()) if r.name == name), None)
-    if row is None:
-        raise NotFound(f"no stored connection named {name!r}")
-    row = connections_service.save(get_db(), current_app.extensions["leadrouter.secrets"], row.id,
-                                   {"name": name, **body, "kind": row.kind}, actor=_actor(), html_form=False)
-    return jsonify(_connection_body(row))
-
-
-@bp.post("/connections/<name>/test")
-@token_required
-def test_connection(name: str):
-    """"Test connection" (admins): cheap reads and every mapped field against the CRM's field list."""
-    from connector.connections import service as connections_service
-
-    if g.principal.role != "admin":
-        return _error(403, "only admins may test connections")
-    results = connections_service.test_named(get_db(), current_app.extensions["leadrouter.connections"], name,
-                                             actor=_actor(), **current_app.config.get("LEADROUTER_ADAPTER_OPTIONS", {}))
-    return jsonify(connection=name, ok=all(r["ok"] for r in results), checks=results)
 
 
 def init_app(app: Flask) -> None:

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from connector.platform.db import get_db
 from connector.web.models import UserRole
 from connector.platform.services import Invalid, NotFound
 from connector.web import users as users_service
-from connector.web.security import role_required
+from connector.web.security import login_window, role_required
+from connector.web.users import Principal
 
 bp = Blueprint("web_auth", __name__, template_folder="templates")
+
+
+class WebUser(UserMixin):
+    """Flask-Login's view of a signed-in ``Principal``."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+        self.id = str(principal.id)
+        self.email = principal.email
+        self.role = principal.role
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,7 +49,7 @@ def login():
     error, email = None, ""
     if request.method == "POST":
         email = request.form.get("email", "")[:320]
-        if not current_app.extensions["leadrouter.login_window"].allow(_client_ip()):
+        if not login_window().allow(_client_ip()):
             return render_template("web/login.html", error="Too many sign-in attempts from your address: "
                                    "wait a few minutes.", email=email), 429
         try:
@@ -46,7 +57,6 @@ def login():
         except users_service.LoginRefused as exc:
             error = str(exc).capitalize() + "."
         else:
-            from connector.web import WebUser
             session.clear()  # a fresh session: no fixation across the login
             login_user(WebUser(principal))
             return redirect(_safe_next(request.args.get("next")))
@@ -71,7 +81,6 @@ def setup():
             except Invalid as exc:
                 errors = exc.errors
             else:
-                from connector.web import WebUser
                 session.clear()
                 login_user(WebUser(principal))
                 flash("Welcome! You are the first admin. Next: connect a CRM, then write your rules.", "ok")
@@ -146,5 +155,19 @@ def toggle_user(user_id: int, action: str):
     return redirect(url_for("web_auth.users"))
 
 
+def _load_user(user_id: str) -> WebUser | None:
+    try:
+        principal = users_service.load_principal(get_db(), int(user_id))
+    except ValueError:
+        return None
+    return WebUser(principal) if principal else None
+
+
 def init_app(app: Flask) -> None:
+    login = LoginManager()
+    login.login_view = "web_auth.login"
+    login.login_message = "Please sign in to continue."
+    login.session_protection = "strong"
+    login.init_app(app)
+    login.user_loader(_load_user)
     app.register_blueprint(bp)

@@ -6,16 +6,14 @@ from flask import Blueprint, Flask, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from connector.connections import health as health_room
+from connector.connections.registry import get_connections
 from connector.platform.db import get_db
+from connector.platform.keys import secret_box
 from connector.platform.services import Invalid, NotFound
-from connector.connections import service
+from connector.connections import checks, form, service
 from connector.web.security import role_required
 
 bp = Blueprint("web_conn", __name__, url_prefix="/settings/connections", template_folder="templates")
-
-
-def _box():
-    return current_app.extensions["leadrouter.secrets"]
 
 
 def _base_url() -> str:
@@ -31,13 +29,12 @@ def _admins_only():
 @bp.get("/")
 def index():
     rows = service.list_connections(get_db())
-    env = current_app.extensions.get("leadrouter.connections")
+    env = get_connections()
     stored = {row.name for row in rows}
     return render_template("web/connections.html", rows=rows, kinds=service.KIND_NAMES,
                            health=health_room.stored(get_db()),
                            urls={row.id: service.webhook_urls(_base_url(), row) for row in rows},
-                           env_names=[n for n in env.names() if n not in stored] if env is not None else [],
-                           problems=env.problems() if env is not None else {})
+                           env_names=[n for n in env.names() if n not in stored], problems=env.problems())
 
 
 def _form(connection_id: int | None):
@@ -51,7 +48,7 @@ def _form(connection_id: int | None):
     kind = request.values.get("kind") or (row.kind if row else "hubspot")
     if kind not in service.KIND_NAMES:
         kind = "hubspot"
-    fields = service.form_fields(kind)
+    fields = form.form_fields(kind)
     values = service.form_values(row, kind)
     if row is None:
         values["name"] = kind
@@ -63,7 +60,7 @@ def _form(connection_id: int | None):
             if f.widget == "checkbox":
                 values[f.name] = "1" if request.form.get(f.name) else ""
         try:
-            saved = service.save(db, _box(), connection_id, {**request.form.to_dict(), "kind": kind},
+            saved = service.save(db, secret_box(), connection_id, {**request.form.to_dict(), "kind": kind},
                                  actor=current_user.email)
         except Invalid as exc:
             errors = exc.errors
@@ -71,7 +68,7 @@ def _form(connection_id: int | None):
             flash(f"Saved connection {saved.name}. Test it, then paste the webhook URL into the CRM.", "ok")
             return redirect(url_for("web_conn.index"))
     return render_template("web/connection_edit.html", row=row, kind=kind, fields=fields,
-                           values=values, secrets=service.secret_state(_box(), row), mask=service.MASK,
+                           values=values, secrets=service.secret_state(secret_box(), row), mask=form.MASK,
                            errors=errors, kinds=service.KIND_NAMES), (422 if errors else 200)
 
 
@@ -90,7 +87,7 @@ def test(connection_id: int):
     db = get_db()
     try:
         row = service.get(db, connection_id)
-        results = service.test(db, _box(), connection_id, actor=current_user.email,
+        results = checks.test(db, secret_box(), connection_id, actor=current_user.email,
                                **current_app.config.get("LEADROUTER_ADAPTER_OPTIONS", {}))
     except NotFound:
         return render_template("web/error.html", status=404, message="There is no such connection."), 404

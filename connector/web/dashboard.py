@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, render_template, request
 
 from connector.platform.db import get_db
-from connector.web.home import has_rules, next_steps
+from connector.web.home import demo_url, has_rules, next_steps
 from connector.web import history, stats
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -26,9 +26,9 @@ def dashboard():
     except ValueError:
         days = 14
     settings = current_app.config["LEADROUTER_SETTINGS"]
-    demo = current_app.extensions.get("leadrouter.demo")
+    demo = demo_url()
     return render_template("web/dashboard.html", s=stats.dashboard(get_db(), days),
-                           steps=next_steps(settings, demo is not None, has_rules()), demo=demo,
+                           steps=next_steps(settings, demo is not None, has_rules()), demo_url=demo,
                            database=settings.database_url.split(":", 1)[0])
 
 

@@ -7,7 +7,10 @@ to sign in, and the very first visitor (no user yet) on to the first-admin form 
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, url_for
+from flask import Blueprint, Flask, current_app, redirect, url_for
+
+from connector.platform.db import get_db
+from connector.routing.store import get_version
 
 bp = Blueprint("home", __name__)
 
@@ -32,10 +35,16 @@ def next_steps(settings, demo: bool = False, has_rules: bool = False) -> list[st
 
 
 def has_rules() -> bool:
-    from connector.platform.db import get_db
-    from connector.routing.store import get_version
-
     return get_version(get_db()) is not None
+
+
+def show_demo(app: Flask, url: str) -> None:
+    """The demo CRM runs beside the app at ``url``: the dashboard says so."""
+    app.extensions["leadrouter.demo_url"] = url
+
+
+def demo_url(app: Flask | None = None) -> str | None:
+    return (app or current_app).extensions.get("leadrouter.demo_url")
 
 
 @bp.get("/")

@@ -1,8 +1,23 @@
-"""The OpenAPI 3.1 document of /api/v1, kept next to the routes it describes (api.py)."""
+"""The OpenAPI 3.1 document of /api/v1, kept next to the routes it describes (``api*.py``).
+
+Every closed list in it comes from its declaration: lead statuses from ``LeadStatus``, the
+rule's ``assign`` / ``on_empty`` and the rep limits from the engine's vocabulary, the move
+directions from the rules service, the connection model from its own JSON Schema.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import TypeAdapter
+
+from adapters.specs import ConnectionSpec
+from connector.outcomes.export import openapi_paths as metrics_paths
+from connector.pipeline.models import LeadStatus
+from connector.routing.rules import DIRECTIONS
+from rules_engine import describe_vocabulary
+
+_VOCABULARY = describe_vocabulary()
 
 OBJ = {"type": "object"}
 ERROR = {"description": "error", "content": {"application/json": {"schema": {
@@ -15,15 +30,20 @@ def _ok(description: str, schema: dict | None = None, code: str = "200") -> dict
 
 
 def _path_int(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}
 
 
-REP_ID = {"name": "rep_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9_.-]{1,64}$"}}
+def _names(vocabulary_key: str) -> list[str]:
+    return [entry["name"] for entry in _VOCABULARY[vocabulary_key]]
+
+
+REP_ID = {"name": "rep_id", "in": "path", "required": True,
+          "schema": {"type": "string", "pattern": "^[a-z0-9_.-]{1,64}$"}}
 LOG_QUERY = [{"name": n, "in": "query", "required": False, "schema": s} for n, s in (
     ("q", {"type": "string", "maxLength": 200}), ("rep", {"type": "string", "maxLength": 64}),
     ("rule", {"type": "string", "maxLength": 200}),
-    ("status", {"type": "string", "enum": ["received", "decided", "written", "notified", "waiting", "dead",
-                                           "taken_by_human"]}),
+    ("status", {"type": "string", "enum": [status.value for status in LeadStatus]}),
     ("since", {"type": "string", "format": "date"}), ("until", {"type": "string", "format": "date"}),
     ("page", {"type": "integer", "minimum": 1, "maximum": 10000}))]
 INDEX = {"name": "index", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
@@ -32,7 +52,7 @@ BASE_VERSION = {"name": "base_version", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1}}
 RULE = {"type": "object", "description": "a rule as in docs/routing-config.md", "properties": {
     "name": {"type": "string"}, "when": OBJ, "to": {"type": "array", "items": {"type": "string"}},
-    "assign": {"enum": ["account_owner"]}, "pick": {"type": "string"}, "on_empty": {"enum": ["next", "wait", "fallback"]},
+    "assign": {"enum": _names("assign")}, "pick": {"type": "string"}, "on_empty": {"enum": _names("on_empty")},
     "require": {"type": "array"}, "enabled": {"type": "boolean"}, "description": {"type": "string"}},
     "required": ["name"]}
 CHANGE_ERRORS = {"400": ERROR, "404": ERROR, "409": ERROR, "422": ERROR}
@@ -46,17 +66,13 @@ CONNECTION_NAME = {"name": "name", "in": "path", "required": True,
 def connection_schemas() -> dict:
     """The connection model's own JSON Schema (adapters/specs.py): the API documents what the
     file, the environment and the page take, from the one description."""
-    from pydantic import TypeAdapter
-
-    from adapters.specs import ConnectionSpec
-
     schema = TypeAdapter(ConnectionSpec).json_schema(ref_template="#/components/schemas/{model}", mode="validation")
     defs = schema.pop("$defs", {})
     return {**defs, "Connection": schema}
 
 
-def document(server: str) -> dict[str, Any]:
-    paths: dict[str, Any] = {
+def _rules_paths() -> dict[str, Any]:
+    return {
         "/rules": {
             "get": {"summary": "The active routing config", "operationId": "getRules",
                     "responses": _ok("version number and config")},
@@ -85,7 +101,7 @@ def document(server: str) -> dict[str, Any]:
                        "parameters": [INDEX], "responses": {**_ok("the new version"), **CHANGE_ERRORS}}},
         "/rules/items/{index}/move": {"post": {
             "summary": "Move a rule one place up or down", "operationId": "moveRule", "parameters": [INDEX],
-            "requestBody": JSON_BODY({"type": "object", "properties": {"direction": {"enum": ["up", "down"]}},
+            "requestBody": JSON_BODY({"type": "object", "properties": {"direction": {"enum": list(DIRECTIONS)}},
                                       "required": ["direction"]}),
             "responses": {**_ok("the new version"), **CHANGE_ERRORS}}},
         "/rules/versions": {"get": {"summary": "Saved versions, newest first", "operationId": "listVersions",
@@ -98,6 +114,11 @@ def document(server: str) -> dict[str, Any]:
             "parameters": [_path_int("number")],
             "responses": {**_ok("the new version number", code="201"), "404": ERROR, "409": ERROR,
                           "422": ERROR}}},
+    }
+
+
+def _roster_and_log_paths() -> dict[str, Any]:
+    return {
         "/roster": {"get": {"summary": "Reps with live pause state", "operationId": "getRoster",
                             "responses": _ok("reps")}},
         "/roster/{rep_id}/pause": {"post": {
@@ -112,8 +133,7 @@ def document(server: str) -> dict[str, Any]:
                 "timezone": {"type": "string"}, "hours": OBJ, "away": {"type": "array", "items": OBJ},
                 "skills": {"type": "array", "items": {"type": "string"}},
                 "territories": {"type": "array", "items": OBJ}, "weight": {"type": "integer", "minimum": 1},
-                **{k: {"type": ["integer", "null"], "minimum": 0}
-                   for k in ("max_open", "hourly_cap", "daily_cap", "weekly_cap")},
+                **{k: {"type": ["integer", "null"], "minimum": 0} for k in _VOCABULARY["rep_limits"]},
                 "active": {"type": "boolean"}}}),
             "responses": {**_ok("the new version"), **CHANGE_ERRORS}}},
         "/roster/{rep_id}/unpause": {"post": {
@@ -128,6 +148,18 @@ def document(server: str) -> dict[str, Any]:
         "/dead-letters/{id}/retry": {"post": {
             "summary": "Put a dead lead back in the queue", "operationId": "retryDeadLetter",
             "parameters": [_path_int("id")], "responses": {**_ok("the lead"), "400": ERROR, "404": ERROR}}},
+        "/simulate": {"post": {
+            "summary": "Who would get each lead under a draft (or the active) config",
+            "operationId": "simulate",
+            "requestBody": JSON_BODY({"type": "object", "properties": {
+                "leads": {"type": "array", "items": OBJ, "maxItems": 5000}, "csv": {"type": "string"},
+                "days": {"type": "integer", "minimum": 1, "maximum": 90}, "draft": {"type": "string"}}}),
+            "responses": {**_ok("per-lead decisions and per-rep totals"), "400": ERROR, "422": ERROR}}},
+    }
+
+
+def _connection_paths() -> dict[str, Any]:
+    return {
         "/connections": {
             "get": {"summary": "Every connection (admins): stored ones with all their keys (secrets only as set / "
                                "not set), the file's and the environment's by name", "operationId": "listConnections",
@@ -147,14 +179,11 @@ def document(server: str) -> dict[str, Any]:
                        "field list", "operationId": "testConnection",
             "parameters": [CONNECTION_NAME],
             "responses": {**_ok("ok, and each check {check, ok, detail}"), "403": ERROR, "404": ERROR}}},
-        "/simulate": {"post": {
-            "summary": "Who would get each lead under a draft (or the active) config",
-            "operationId": "simulate",
-            "requestBody": JSON_BODY({"type": "object", "properties": {
-                "leads": {"type": "array", "items": OBJ, "maxItems": 5000}, "csv": {"type": "string"},
-                "days": {"type": "integer", "minimum": 1, "maximum": 90}, "draft": {"type": "string"}}}),
-            "responses": {**_ok("per-lead decisions and per-rep totals"), "400": ERROR, "422": ERROR}}},
     }
+
+
+def document(server: str) -> dict[str, Any]:
+    paths = {**_rules_paths(), **_roster_and_log_paths(), **_connection_paths(), **metrics_paths()}
     for item in paths.values():
         for operation in item.values():
             operation["security"] = [{"token": []}]

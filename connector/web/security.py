@@ -1,6 +1,6 @@
 """Who may do what: the login gate, CSRF by URL prefix, roles, security headers, login throttle.
 
-Login attempts are limited twice: per account (``services.users``: N failures lock the account
+Login attempts are limited twice: per account (``connector.web.users``: N failures lock the account
 for a while, in the database) and per client IP here (an in-memory sliding window, per process:
 it slows a spray over many accounts from one address; behind a proxy set ``X-Forwarded-For``
 handling with werkzeug's ProxyFix so the real address is seen).
@@ -13,7 +13,7 @@ import time
 from collections import defaultdict, deque
 from functools import wraps
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -99,3 +99,8 @@ def init_app(app: Flask) -> None:
     app.extensions["leadrouter.login_window"] = LoginWindow()
     app.before_request(_gate)
     app.after_request(_headers)
+
+
+def login_window(app: Flask | None = None) -> LoginWindow:
+    """The app's sign-in attempt counter (per client address)."""
+    return (app or current_app).extensions["leadrouter.login_window"]

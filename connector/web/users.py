@@ -41,7 +41,7 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == UserRole.ADMIN.value
+        return self.role == UserRole.ADMIN
 
 
 def _principal(user: User) -> Principal:
@@ -82,7 +82,7 @@ def create_first_admin(db: Database, email: str, password: str) -> Principal:
     """The first-run flow: only while no user exists at all."""
     if count_users(db):
         raise Invalid({"": ["an admin already exists: sign in instead"]})
-    return create_user(db, email, password, UserRole.ADMIN.value, actor=f"first-run:{email.strip().lower()}")
+    return create_user(db, email, password, UserRole.ADMIN, actor=f"first-run:{email.strip().lower()}")
 
 
 class LoginRefused(Exception):

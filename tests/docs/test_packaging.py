@@ -27,13 +27,16 @@ IMAGE_SERVICES = ("migrate", "app", "worker")
 
 
 def _cli():
-    from app import cli
+    import tempfile
 
-    return cli
+    from app import create_app
+
+    # Every room registers its commands on the app (``init_app``): the whole tree is the app's.
+    return create_app({"LEADROUTER_VAR_DIR": tempfile.mkdtemp(prefix="leadrouter-docs-")}).cli
 
 
 def _setting_names() -> set[str]:
-    from app import ENV_PREFIX, load_settings
+    from connector.platform.settings import ENV_PREFIX, load_settings
 
     return {ENV_PREFIX + name.upper() for name in type(load_settings()).model_fields}
 

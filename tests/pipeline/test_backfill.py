@@ -66,7 +66,9 @@ def test_a_burst_of_records_in_one_second_keeps_the_poller_moving(routed):
 
     routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)
     routed.crm.sandbox.options["salesforce_outbound_url"] = None
-    jobs.record_connections(routed.app)
+    from connector.connections.service import record_connections
+
+    record_connections(routed.app)
     routed.crm.sandbox.clock.set(datetime.now(timezone.utc) + timedelta(seconds=2))  # one instant for all
     try:
         burst = create_contacts(routed, 100)

@@ -43,7 +43,9 @@ def test_polling_catches_leads_no_webhook_announced(routed):
     routed.crm.sandbox.options["salesforce_outbound_url"] = None
     from connector.pipeline import jobs
 
-    jobs.record_connections(routed.app)  # connected now (what every command's start-up does)
+    from connector.connections.service import record_connections
+
+    record_connections(routed.app)  # connected now (what every command's start-up does)
     hubspot_ids = routed.create_leads("hubspot", 3)
     salesforce_ids = routed.create_leads("salesforce", 3)
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from connector.platform import db as db_room
-from connector.pipeline.jobs import _connection_row
+from connector.connections.service import connection_row
 from connector.connections.models import Connection
 
 
@@ -30,7 +30,7 @@ def test_jobs_racing_to_create_the_same_connection_row_both_get_it(db_url):
                 try:
                     barrier.wait()
                     with database.session() as session:
-                        row = _connection_row(session, name, "hubspot")
+                        row = connection_row(session, name, "hubspot")
                         ids.setdefault(name, set()).add(row.id)
                 except BaseException as exc:  # noqa: BLE001 — collected for the assertion
                     errors.append(exc)

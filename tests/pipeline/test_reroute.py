@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from connector.platform.db import get_db
-from connector.pipeline.inbox import IncomingLead, enqueue
+from connector.pipeline.inbox import IncomingLead, InboxPayload, enqueue
 from connector.routing.models import RepState
 from tests.pipeline.test_end_to_end import owner_in_crm
 
@@ -17,8 +17,8 @@ def test_a_passed_lead_goes_to_someone_else_and_frees_the_first_reps_load(routed
     (first,) = routed.assignments()
     with get_db(routed.app).session() as session:
         assert session.get(RepState, first.rep_id).open_load == 1
-        enqueue(session, "hubspot", [IncomingLead(lead_id, "reroute", payload={
-            "exclude": [first.rep_id], "reason": f"{first.rep_id} passed"})],
+        enqueue(session, "hubspot", [IncomingLead(lead_id, "reroute", payload=InboxPayload(
+            exclude=(first.rep_id,), reason=f"{first.rep_id} passed"))],
             datetime.now(timezone.utc), requeue=True)
     assert routed.drain().written == 1
     first_again, second = routed.assignments()
@@ -39,7 +39,7 @@ def test_a_lead_someone_else_took_meanwhile_is_not_rerouted(routed):
                  if u.active and u.id != first.owner_crm_id and u.email != "admin@sandbox.example")
     routed.control("hubspot/reassign", contact_id=lead_id, owner_id=other)
     with get_db(routed.app).session() as session:
-        enqueue(session, "hubspot", [IncomingLead(lead_id, "reroute", payload={"exclude": [first.rep_id]})],
+        enqueue(session, "hubspot", [IncomingLead(lead_id, "reroute", payload=InboxPayload(exclude=(first.rep_id,)))],
                 datetime.now(timezone.utc), requeue=True)
     assert routed.drain().taken_by_human == 1
     assert owner_in_crm(routed, "hubspot", lead_id) == str(other)
