@@ -47,12 +47,14 @@ def session(ca_path: Path | None = None, agent: str = AUDIT_AGENT) -> requests.S
 
 
 class Process:
-    """``python app.py ARGS`` in its own session, output in ``folder/NAME.log``."""
+    """``python app.py ARGS`` in its own session, output in ``folder/NAME.log``; ``python`` is the
+    interpreter's command line (a profiler's, e.g. ``python -m pyinstrument ...``)."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], folder: Path) -> None:
+    def __init__(self, name: str, args: list[str], env: dict[str, str], folder: Path,
+                 python: tuple[str, ...] = (sys.executable,)) -> None:
         self.name, self.log_path = name, folder / f"{name}.log"
         with open(self.log_path, "ab") as log:
-            self.popen = subprocess.Popen([sys.executable, "app.py", *args], cwd=REPO, env=env, stdout=log,
+            self.popen = subprocess.Popen([*python, "app.py", *args], cwd=REPO, env=env, stdout=log,
                                           stderr=subprocess.STDOUT, start_new_session=True)
 
     @property
@@ -241,9 +243,10 @@ def product_env(sandbox: Sandbox, tenant: Tenant, folder: Path, database_url: st
         LEADROUTER_SALESFORCE_INTAKE_QUEUE="Inbound Leads", **extra)
 
 
-def start_node(name: str, args: list[str], env: dict[str, str], folder: Path, port: int | None = None) -> Process:
+def start_node(name: str, args: list[str], env: dict[str, str], folder: Path, port: int | None = None,
+               python: tuple[str, ...] = (sys.executable,)) -> Process:
     """A long-lived ``python app.py`` process; with ``port``, once ``/readyz`` answers 200."""
-    process = Process(name, args, env, folder)
+    process = Process(name, args, env, folder, python)
     if port is not None:
         http = session()
 

@@ -11,8 +11,10 @@ last owner written in the CRM (its ``lastmodifieddate``)."""
 from __future__ import annotations
 
 import re
+import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -26,7 +28,14 @@ from bench.traffic import since_now, wait_routed
 STARTED = re.compile(r"worker \S+ started")
 
 
-def _round(sandbox: Sandbox, pg, tenant, folder, count: int, n_workers: int, batch: int, progress) -> dict:
+def _profiled(path: Path | None) -> tuple[str, ...]:
+    if path is None:
+        return (sys.executable,)
+    return (sys.executable, "-m", "pyinstrument", "-r", "text", "--no-color", "--no-unicode", "-o", str(path))
+
+
+def _round(sandbox: Sandbox, pg, tenant, folder, count: int, n_workers: int, batch: int, progress,
+           profile: Path | None = None) -> dict:
     api = HubSpotApi(sandbox, tenant)
     since = since_now()
     ids = api.create([f"s{n}w{n_workers}x{int(time.time())}" for n in range(count)])
@@ -37,7 +46,8 @@ def _round(sandbox: Sandbox, pg, tenant, folder, count: int, n_workers: int, bat
         cli(["db", "upgrade"], env)
         nodes = [start_node(f"web-{n_workers}", ["web", "--port", str(port)], env, folder, port)]
         try:
-            nodes += [start_node(f"worker{i}-of-{n_workers}", ["worker"], env, folder) for i in range(n_workers)]
+            nodes += [start_node(f"worker{i}-of-{n_workers}", ["worker"], env, folder,
+                                 python=_profiled(profile if i == 0 else None)) for i in range(n_workers)]
             wait_until(lambda: all(n.check_alive() or STARTED.search(n.log()) for n in nodes[1:]), 90,
                        "every worker to start")
             CallCounter(sandbox, {"leadrouter": tenant}).settle("leadrouter")   # start-up syncs done
@@ -63,7 +73,7 @@ def _round(sandbox: Sandbox, pg, tenant, folder, count: int, n_workers: int, bat
 
 
 def measure(leads: int = 2000, latency_ms: float = 100, workers: tuple[int, ...] = (1, 2, 4),
-            batch: int = 100) -> tuple[dict, list]:
+            batch: int = 100, profile: Path | None = None) -> tuple[dict, list]:
     progress = Progress("scale")
     with workspace("scale") as folder, postgres.server() as pg:
         sandbox = Sandbox(folder)
@@ -71,7 +81,8 @@ def measure(leads: int = 2000, latency_ms: float = 100, workers: tuple[int, ...]
             tenant = sandbox.default_tenant("leadrouter")
             sandbox.lift_limits(tenant)
             sandbox.add_latency(latency_ms)
-            runs = {str(k): _round(sandbox, pg, tenant, folder, leads, k, batch, progress) for k in workers}
+            runs = {str(k): _round(sandbox, pg, tenant, folder, leads, k, batch, progress,
+                                   profile if k == workers[0] else None) for k in workers}
         finally:
             sandbox.stop()
     first = runs[str(workers[0])]["leads_per_s"]
@@ -99,7 +110,9 @@ def _workers(value: str) -> tuple[int, ...]:
 @click.option("--latency-ms", default=100.0, show_default=True, help="Latency of every CRM call.")
 @click.option("--workers", "workers", default="1,2,4", show_default=True, help="Worker processes per run.")
 @click.option("--batch", default=100, show_default=True, help="LEADROUTER_WORKER_BATCH_SIZE.")
-def command(leads: int, latency_ms: float, workers: str, batch: int) -> None:
+@click.option("--profile", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a pyinstrument profile of the first run's first worker to this file.")
+def command(leads: int, latency_ms: float, workers: str, batch: int, profile: Path | None) -> None:
     """Routing throughput with 1, 2 and 4 worker processes on PostgreSQL, CRM latency dominating."""
-    result, rows = measure(leads, latency_ms, _workers(workers), batch)
+    result, rows = measure(leads, latency_ms, _workers(workers), batch, profile and profile.resolve())
     emit(f"Routing throughput on PostgreSQL (CRM latency {latency_ms:g} ms)", rows, result)
