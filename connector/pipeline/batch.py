@@ -95,6 +95,7 @@ class Pipeline(WriteBack):
         # and tells the owner of a lead a person owns when it becomes sales-ready (alert: owner).
         self.on_written: list[OnWritten] = []
         self.on_owned: list[OnOwned] = []
+        self.accounts = AccountCache()   # the CRM's accounts per connection (connector.pipeline.context)
 
     def run_batch(self, connection: str, adapter: CrmAdapter, worker: str, limit: int = 100,
                   owner_keys: tuple[str, ...] | None = None) -> BatchReport:
