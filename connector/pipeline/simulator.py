@@ -1,8 +1,9 @@
 """The simulator: who would get each lead under a draft config, next to what actually happened.
 
 Leads come from a pasted/uploaded CSV (canonical field names as header, like `app.py simulate`;
-an optional ``actual_owner`` column is the comparison) or from the log's last N days. The draft
-runs from a fresh routing state (no live load or caps), so it shows the rules' intent.
+an optional ``actual_owner`` column is the comparison), routed from a fresh routing state (no
+live load or caps) to show the rules' intent; or they are the log's last N days, replayed as
+``app.py backtest`` does (``replay_log``: every stored field, from the routing state as it was).
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
-
+from connector.connections.registry import get_connections
+from connector.pipeline.backtest import backtest
 from connector.platform.db import Database
-from connector.pipeline.models import Assignment
 from connector.platform.services import Invalid
 from connector.routing import rules as rules_service
 from rules_engine import ConfigError, InMemoryState, Lead, load_config
@@ -43,30 +43,27 @@ def leads_from_csv(text: str) -> list[dict[str, Any]]:
     return leads
 
 
-def leads_from_log(db: Database, days: int, now: datetime) -> list[dict[str, Any]]:
+def replay_log(db: Database, days: int, draft: str | None, *, now: datetime) -> dict[str, Any]:
+    """The last ``days`` days' leads under ``draft`` (default: the active config), as a backtest:
+    the page's rows and totals, and the backtest's figures under ``backtest``."""
     if not 1 <= days <= MAX_DAYS:
         raise Invalid({"days": [f"between 1 and {MAX_DAYS}"]})
-    with db.session() as session:
-        rows = list(session.scalars(select(Assignment).where(Assignment.received_at >= now - timedelta(days=days))
-                                    .order_by(Assignment.received_at).limit(MAX_LEADS)))
-    leads = []
-    for row in rows:
-        summary = dict(row.lead_summary or {})
-        name = summary.pop("name", None)
-        lead = {"id": row.lead_id, "created_at": row.received_at.isoformat(), ACTUAL: row.rep_id or f"({row.status})",
-                **{k: v for k, v in summary.items() if v not in (None, "")}}
-        if name:
-            lead["first_name"], _, last = str(name).partition(" ")
-            if last:
-                lead["last_name"] = last
-        leads.append(lead)
-    return leads
+    config = _config(db, draft)
+    connections = get_connections()
+    report = backtest(db, config, now - timedelta(days=days), now, rows=True, traces=True,
+                      owner_keys=lambda c: connections.owner_keys(c) if c in connections else (c,))
+    rows = [{"lead_id": r["lead"], "name": r["name"], "company": r["company"], "country": r["country"],
+             "owner": r["owner"], "status": r["status"], "rule": r["rule"], "actual": r["actual"],
+             "same": r["actual"] == (r["owner"] if r["status"] == "assigned" else f"({r['status']})"),
+             "trace": r["trace"]} for r in report.pop("decisions")[:MAX_LEADS]]
+    totals = [{"rep": r["rep"], "draft": r["draft"], "actual": r["actual"]} for r in report["reps"]]
+    totals += [{"rep": f"({status})", "draft": n, "actual": report["others"].get(f"({status})", 0)}
+               for status, n in sorted(report["statuses"].items()) if status != "assigned"]
+    return {"leads": report["leads"], "changed": report["changed"], "has_actual": True, "rows": rows,
+            "totals": sorted(totals, key=lambda t: (-t["draft"], t["rep"])), "backtest": report}
 
 
-def run(db: Database, leads: list[dict[str, Any]], draft: str | None = None, *,
-        now: datetime | None = None) -> dict[str, Any]:
-    """Route ``leads`` under ``draft`` (default: the active config)."""
-    now = now or datetime.now(timezone.utc)
+def _config(db: Database, draft: str | None):
     if draft and draft.strip():
         text = draft
     else:
@@ -75,9 +72,16 @@ def run(db: Database, leads: list[dict[str, Any]], draft: str | None = None, *,
             raise Invalid({"draft": ["no routing config yet: save a rule or paste a draft"]})
         text = rules_service.to_text(data)
     try:
-        config = load_config(text)
+        return load_config(text)
     except ConfigError as exc:
         raise Invalid({"draft": [str(issue) for issue in exc.errors]}) from None
+
+
+def run(db: Database, leads: list[dict[str, Any]], draft: str | None = None, *,
+        now: datetime | None = None) -> dict[str, Any]:
+    """Route ``leads`` under ``draft`` (default: the active config)."""
+    now = now or datetime.now(timezone.utc)
+    config = _config(db, draft)
     actual = {str(lead.get("id")): lead.get(ACTUAL) for lead in leads}
     cleaned = []
     for lead in leads:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from connector.routing.models import RepState as RepRow
 from connector.routing.models import RuleState
 from rules_engine import InMemoryState, RepState, StateChanges
+from rules_engine.ledger import Ledger
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -91,6 +92,7 @@ class SqlRoutingState:
             row.last_assigned_at = _datetime(state.last_assigned)
             row.counts = dict(state.counts)
             row.converted, row.outcomes = state.converted, state.outcomes
+            row.ledger = state.ledger.to_dict()
         self.session.flush()
         self._touched_rules.clear()
         self._touched_reps.clear()
@@ -105,17 +107,34 @@ class SqlRoutingState:
         for row in session.scalars(select(RuleState).where(RuleState.rule.in_(rules))
                                    .order_by(RuleState.rule).with_for_update()):
             self._rule_rows[row.rule] = row
-            if row.pointer:
-                self.memory.rotations[row.rule] = row.pointer
-            if row.credits:
-                self.memory.credit_maps[row.rule] = {k: int(v) for k, v in row.credits.items()}
+            _remember_rule(self.memory, row)
         for row in session.scalars(select(RepRow).order_by(RepRow.rep_id).with_for_update()):
             self._rep_rows[row.rep_id] = row
             self._loaded_open[row.rep_id] = row.open_load
-            self.memory.reps[row.rep_id] = RepState(
-                open=row.open_load, last_assigned=_epoch(row.last_assigned_at),
-                counts={str(k): int(v) for k, v in (row.counts or {}).items()},
-                converted=row.converted, outcomes=row.outcomes)
+            self.memory.reps[row.rep_id] = _rep_state(row)
+
+
+def _remember_rule(memory: InMemoryState, row: RuleState) -> None:
+    if row.pointer:
+        memory.rotations[row.rule] = row.pointer
+    if row.credits:
+        memory.credit_maps[row.rule] = {k: int(v) for k, v in row.credits.items()}
+
+
+def _rep_state(row: RepRow) -> RepState:
+    return RepState(open=row.open_load, last_assigned=_epoch(row.last_assigned_at),
+                    counts={str(k): int(v) for k, v in (row.counts or {}).items()},
+                    converted=row.converted, outcomes=row.outcomes, ledger=Ledger.from_dict(row.ledger))
+
+
+def read_state(session: Session) -> InMemoryState:
+    """The whole routing state as it stands, read without locks (a snapshot for backtests)."""
+    memory = InMemoryState()
+    for row in session.scalars(select(RuleState)):
+        _remember_rule(memory, row)
+    for row in session.scalars(select(RepRow)):
+        memory.reps[row.rep_id] = _rep_state(row)
+    return memory
 
 
 def _insert_missing(session: Session, model, key_column, keys: list[str]) -> None:

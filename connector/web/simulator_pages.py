@@ -28,10 +28,9 @@ def index():
         try:
             if form["source"] == "log":
                 days = int(form["days"]) if form["days"].isdigit() else 0
-                leads = simulator.leads_from_log(db, days, datetime.now(timezone.utc))
+                result = simulator.replay_log(db, days, form["draft"], now=datetime.now(timezone.utc))
             else:
-                leads = simulator.leads_from_csv(form["csv"])
-            result = simulator.run(db, leads, form["draft"])
+                result = simulator.run(db, simulator.leads_from_csv(form["csv"]), form["draft"])
         except Invalid as exc:
             errors = exc.errors
     return render_template("web/simulate.html", form=form, result=result, errors=errors, version=number), \
