@@ -11,16 +11,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (
-    Enum,
-    JSON,
-    BigInteger,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    TypeDecorator,
-)
+from sqlalchemy import Enum, JSON, BigInteger, DateTime, Integer, MetaData, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
