@@ -40,7 +40,10 @@ def rules() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def rules_validate(path: str) -> None:
     """Check a routing config file; print each problem with its path."""
-    errors = store.validate_text(open(path, encoding="utf-8").read())
+    try:
+        errors = store.validate_text(store.read_file(path))
+    except store.InvalidConfig as exc:   # not UTF-8 text
+        errors = exc.errors
     for error in errors:
         click.echo(error, err=True)
     if errors:
@@ -56,9 +59,8 @@ def rules_validate(path: str) -> None:
 def rules_import(path: str, actor: str, comment: str | None) -> None:
     """Store a routing config file as the new active version."""
     app = ready_app()
-    text = open(path, encoding="utf-8").read()
     try:
-        version = store.save_version(get_db(app), text, actor=actor, comment=comment)
+        version = store.save_version(get_db(app), store.read_file(path), actor=actor, comment=comment)
     except store.InvalidConfig as exc:
         for error in exc.errors:
             click.echo(error, err=True)

@@ -1,8 +1,8 @@
 """The routing-config and connections files as an admin hands them to the commands — bytes on
 disk, in any encoding, with a byte-order mark, NUL bytes or invalid UTF-8 — fuzzed through the
-command line (``LEADROUTER_ROUTING_CONFIG`` and ``LEADROUTER_CONNECTIONS_FILE`` read at
-start-up): every run ends with exit 0 or one error
-naming the problems (exit 1 or 2), never a traceback. The parsers' text-level contracts are
+command line (``python app.py rules validate FILE``, ``rules import FILE``, and
+``LEADROUTER_ROUTING_CONFIG`` / ``LEADROUTER_CONNECTIONS_FILE`` read at start-up): every run
+ends with exit 0 or one error naming the problems (exit 1 or 2), never a traceback. The parsers' text-level contracts are
 fuzzed in ``test_parsers_fuzz.py``; this covers what reaches them from a file."""
 from __future__ import annotations
 
@@ -56,11 +56,23 @@ def _write(folder, name: str, data: bytes):
     return path
 
 
+@FUZZ
+@given(data=as_files(routing_texts))
+@example(data=b"version: 1\nreps: [\xff\xfe]\n")
+@example(data="version: 1".encode("utf-16"))
+def test_routing_config_files_through_rules_validate(run, data):
+    invoke, folder = run
+    result = invoke(["rules", "validate", str(_write(folder, "routing.yaml", data))])
+    PARSED[("routing_config_files", f"exit {result.exit_code}")] += 1
+
+
 @settings(FUZZ, max_examples=min(EXAMPLES, 30))   # each example starts the app
 @given(data=as_files(routing_texts))
 @example(data=b"version: 1\nreps: [\xff\xfe]\n")
-def test_routing_config_files_read_at_start_up(run, data):
+def test_routing_config_files_imported_and_read_at_start_up(run, data):
     invoke, folder = run
+    imported = invoke(["rules", "import", str(_write(folder, "import.yaml", data))])
+    PARSED[("routing_config_import", f"exit {imported.exit_code}")] += 1
     result = invoke(["rules", "export"], LEADROUTER_ROUTING_CONFIG=str(_write(folder, "start.yaml", data)))
     PARSED[("routing_config_at_start", f"exit {result.exit_code}")] += 1
 
