@@ -130,13 +130,21 @@ def digest(payload: dict) -> tuple[str, list[dict]]:
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
 
 
+def ready(payload: dict) -> tuple[str, list[dict]]:
+    """A lead the rep owns became sales-ready (an ``alert: owner`` rule): it stays theirs."""
+    text = f"Sales-ready: {lead_title(payload)}"
+    headline = (f":fire: *Sales-ready:* {_title(payload)}, a lead you own, now meets rule "
+                f"{esc(payload.get('rule') or '')}. It stays yours.")
+    return text, _lead_blocks(payload, headline)
+
+
 def withdrawn(payload: dict) -> tuple[str, list[dict]]:
     return resolved(payload, payload.get("note") or "This lead was re-routed.")
 
 
 BUILDERS: dict[str, Callable[[dict], tuple[str, list[dict]]]] = {
     "assigned": assigned, "reminder": reminder, "escalation": escalation, "paused": paused, "digest": digest,
-    "withdrawn": withdrawn,
+    "withdrawn": withdrawn, "ready": ready,
 }
 
 
