@@ -17,6 +17,7 @@ import queue
 import threading
 from collections import defaultdict
 
+import requests
 from defusedxml import ElementTree
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -85,7 +86,7 @@ class NaiveConnector(_Router):
                 api.get(lead_id)
                 api.count_owned(rep)
                 api.set_owner(lead_id, rep)
-            except BenchError as exc:
+            except (BenchError, requests.RequestException) as exc:
                 self.errors.append(str(exc))
                 continue
             self.done(vendor, [lead_id])
@@ -112,7 +113,7 @@ class PollingRouter(_Router):
                     while ids := api.unassigned():
                         api.set_owners([(lead_id, self.next_rep(vendor)) for lead_id in ids])
                         self.done(vendor, ids)
-                except BenchError as exc:   # the next poll finds what this one left
+                except (BenchError, requests.RequestException) as exc:   # the next poll finds what is left
                     self.errors.append(str(exc))
 
     def stop(self) -> None:

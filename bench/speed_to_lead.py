@@ -70,7 +70,8 @@ def measure(burst_leads: int = 1000, trickle_seconds: int = 60, latency_ms: floa
         progress(f"CRM round trip {round_trip} ms; burst of {burst_leads} leads per CRM")
         since = since_now()
         leads = burst(audits, [(hooked, v) for v in VENDORS], burst_leads, progress)
-        wait_routed({k: a for k, a in audits.items() if k[0] == hooked.name}, since, 300, progress)
+        wait_routed({k: a for k, a in audits.items() if k[0] == hooked.name}, since, 120 + burst_leads * 0.3,
+                    progress)
         result = {"burst": _speeds(audits, leads, [hooked.name])}
         progress(f"burst: p50 {result['burst']['p50_ms']} ms, p99 {result['burst']['p99_ms']} ms")
         since = since_now()
