@@ -17,8 +17,8 @@ from typing import Any
 import requests
 import yaml
 
-from tests.acceptance import harness
-from tests.acceptance.harness import free_port
+from tests.support import waiting
+from tests.support.waiting import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 REP_COUNT = 4   # the demo team's first four reps, present in both CRMs of every tenant
@@ -30,9 +30,9 @@ class BenchError(Exception):
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
-    """The acceptance harness's wait, failing as a benchmark fails: one line."""
+    """The test suite's wait (standard library only), failing as a benchmark fails: one line."""
     try:
-        return harness.wait_until(predicate, timeout, what, every)
+        return waiting.wait_until(predicate, timeout, what, every)
     except AssertionError as exc:
         raise BenchError(str(exc)) from None
 
