@@ -34,6 +34,9 @@ def dashboard(db: Database, days: int = 14, now: datetime | None = None) -> dict
     with db.session() as session:
         statuses = Counter(str(s) for s in session.scalars(select(Assignment.status)
                                                            .where(Assignment.received_at >= period.since)))
+        junk = Counter((summary or {}).get("source") or "(no source)" for summary in session.scalars(
+            select(Assignment.lead_summary).where(Assignment.received_at >= period.since,
+                                                  Assignment.reason.like("junk:%"))))
     per_day = {g["key"]: g for g in group(rows, By.DAY)}
     day_list = [(period.since + timedelta(days=i + 1)).date().isoformat() for i in range(days)]
 
@@ -50,6 +53,7 @@ def dashboard(db: Database, days: int = 14, now: datetime | None = None) -> dict
         "speed": daily("speed_to_lead"), "assign": daily("time_to_assign"),
         "overall": Group("all", list(rows)).figures(), "reps": body["groups"], "fairness": body["fairness"],
         "recommendations": body["recommendations"], "feedback": _feedback(rows),
+        "junk": sorted(junk.items(), key=lambda kv: (-kv[1], kv[0])),   # quality checks' catch per lead source
     }
 
 

@@ -38,9 +38,9 @@ class Running:
         self.browser.login(ADMIN_EMAIL, ADMIN_PASSWORD)
         self.api = Api(process.url, self.browser.new_api_token())
 
-    def lead(self, first: str, email: str, company: str) -> str:
+    def lead(self, first: str, email: str, company: str, source: str = "Web") -> str:
         record = self.outside.sandbox.create_lead("salesforce", first_name=first, last_name="Quality", email=email,
-                                                  company=company, country="US")
+                                                  company=company, country="US", source=source)
         return str(record.get("Id") or record.get("id"))
 
     def settled(self, lead_id: str, *statuses: str) -> dict:
@@ -110,7 +110,7 @@ def test_a_second_form_fill_goes_to_the_first_owner(live):
 def test_a_mailinator_lead_takes_no_turn_and_shows_junk_with_its_reasons(live):
     first = live.lead("Ola", "ola@northwind-quality.example", "Northwind Quality")
     had_turn = live.owner(first) if live.settled(first, "written", "notified") else None
-    junk = live.lead("Spam", "offers@mailinator.com", "Free Stuff")
+    junk = live.lead("Spam", "offers@mailinator.com", "Free Stuff", source="Purchased List")
     row = live.settled(junk, "junk")
     assert row["rep_id"] is None and "disposable_email" in row["reason"]
     assert any("mailinator.com is a disposable" in step["text"] for step in row["trace"])
@@ -120,6 +120,9 @@ def test_a_mailinator_lead_takes_no_turn_and_shows_junk_with_its_reasons(live):
     assert live.owner(second) == MEMBERS[(MEMBERS.index(had_turn) + 1) % len(MEMBERS)]
     page = live.browser.get(f"/settings/log/{row['id']}").text
     assert "junk" in page and "disposable" in page
+    dashboard = live.browser.get("/settings/").text
+    junk_card = dashboard.split("Junk per source", 1)[1].split("</section>", 1)[0]
+    assert '<th scope="row">Purchased List</th><td>1</td>' in junk_card
 
 
 def test_accounts_are_read_in_batches_not_per_lead(live, capsys):
