@@ -2,8 +2,8 @@
 what the rep said about it (feedback), which readiness alerts a lead last matched, and the
 counters every process adds to for ``/metrics``.
 
-Statuses are plain strings (``str, Enum`` below is where their values are defined): adding one
-needs no type migration on PostgreSQL.
+Results and reasons are stored as plain strings (``enum_type``): adding one needs no type
+migration on PostgreSQL; the enums below are where their values are defined.
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connector.platform.models import Base, utcnow
+from connector.platform.models import Base, enum_type, utcnow
 
 
-class Result(str, enum.Enum):
+class Result(enum.StrEnum):
     """How a routed lead ended, by the connection's won / lost statuses."""
 
     WON = "won"
     LOST = "lost"
 
 
-class FeedbackReason(str, enum.Enum):
+class FeedbackReason(enum.StrEnum):
     """Why a rep says a lead is not a fit. The two ``REROUTES`` send it on like a pass."""
 
     SPAM = "spam"
@@ -57,7 +57,7 @@ class LeadOutcome(Base):
     crm_status: Mapped[str | None] = mapped_column(String(120))
     status_changed_at: Mapped[datetime | None] = mapped_column()
     first_activity_at: Mapped[datetime | None] = mapped_column()
-    result: Mapped[str | None] = mapped_column(String(10), index=True)
+    result: Mapped[Result | None] = mapped_column(enum_type(Result, 10), index=True)
     result_at: Mapped[datetime | None] = mapped_column()
     checked_at: Mapped[datetime | None] = mapped_column(index=True)
 
@@ -70,7 +70,7 @@ class LeadFeedback(Base):
     assignment_id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
     rep_id: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[FeedbackReason] = mapped_column(enum_type(FeedbackReason, 20))
     via: Mapped[str] = mapped_column(String(10))          # slack | email
     by: Mapped[str | None] = mapped_column(String(120))   # the Slack user id or the rep id
     rerouted: Mapped[bool] = mapped_column(Boolean, default=False)

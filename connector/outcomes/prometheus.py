@@ -65,17 +65,14 @@ class DatabaseCollector:
 
     @staticmethod
     def _leads(session) -> CounterMetricFamily:
-        family = CounterMetricFamily("leadrouter_leads", "Leads that reached each pipeline status.",
-                                     labels=["connection", "status"])
-        rows = session.execute(select(Assignment.connection, AssignmentEvent.status,
-                                      func.count(func.distinct(AssignmentEvent.assignment_id)))
-                               .join(Assignment, Assignment.id == AssignmentEvent.assignment_id)
-                               .where(AssignmentEvent.status.in_(PIPELINE_STATUSES))
-                               .group_by(Assignment.connection, AssignmentEvent.status)
-                               .order_by(Assignment.connection, AssignmentEvent.status))
-        for connection, status, count in rows:
-            family.add_metric([connection, str(status)], count)
-        return family
+        return _family(CounterMetricFamily, "leadrouter_leads", "Leads that reached each pipeline status.",
+                       ["connection", "status"], session.execute(
+                           select(Assignment.connection, AssignmentEvent.status,
+                                  func.count(func.distinct(AssignmentEvent.assignment_id)))
+                           .join(Assignment, Assignment.id == AssignmentEvent.assignment_id)
+                           .where(AssignmentEvent.status.in_(PIPELINE_STATUSES))
+                           .group_by(Assignment.connection, AssignmentEvent.status)
+                           .order_by(Assignment.connection, AssignmentEvent.status)))
 
     @staticmethod
     def _time_to_assign(session) -> HistogramMetricFamily:
@@ -94,42 +91,32 @@ class DatabaseCollector:
 
     @staticmethod
     def _inbox(session) -> GaugeMetricFamily:
-        family = GaugeMetricFamily("leadrouter_inbox_pending", "Inbox rows waiting to be routed.",
-                                   labels=["connection"])
-        rows = session.execute(select(InboxEvent.connection, func.count()).where(InboxEvent.status != InboxStatus.DONE)
-                               .group_by(InboxEvent.connection).order_by(InboxEvent.connection))
-        for connection, count in rows:
-            family.add_metric([connection], count)
-        return family
+        return _family(GaugeMetricFamily, "leadrouter_inbox_pending", "Inbox rows waiting to be routed.",
+                       ["connection"], session.execute(
+                           select(InboxEvent.connection, func.count()).where(InboxEvent.status != InboxStatus.DONE)
+                           .group_by(InboxEvent.connection).order_by(InboxEvent.connection)))
 
     @staticmethod
     def _outcomes(session) -> CounterMetricFamily:
-        family = CounterMetricFamily("leadrouter_outcomes", "Routed leads won or lost, read back from the CRM.",
-                                     labels=["connection", "result"])
-        rows = session.execute(select(Assignment.connection, LeadOutcome.result, func.count())
-                               .join(Assignment, Assignment.id == LeadOutcome.assignment_id)
-                               .where(LeadOutcome.result.is_not(None))
-                               .group_by(Assignment.connection, LeadOutcome.result)
-                               .order_by(Assignment.connection, LeadOutcome.result))
-        for connection, result, count in rows:
-            family.add_metric([connection, str(result)], count)
-        return family
+        return _family(CounterMetricFamily, "leadrouter_outcomes", "Routed leads won or lost, read back from the CRM.",
+                       ["connection", "result"], session.execute(
+                           select(Assignment.connection, LeadOutcome.result, func.count())
+                           .join(Assignment, Assignment.id == LeadOutcome.assignment_id)
+                           .where(LeadOutcome.result.is_not(None))
+                           .group_by(Assignment.connection, LeadOutcome.result)
+                           .order_by(Assignment.connection, LeadOutcome.result)))
 
     @staticmethod
     def _feedback(session) -> CounterMetricFamily:
-        family = CounterMetricFamily("leadrouter_feedback", "Reps' \"Not a fit\", by reason.", labels=["reason"])
-        for reason, count in session.execute(select(LeadFeedback.reason, func.count())
-                                             .group_by(LeadFeedback.reason).order_by(LeadFeedback.reason)):
-            family.add_metric([str(reason)], count)
-        return family
+        return _family(CounterMetricFamily, "leadrouter_feedback", "Reps' \"Not a fit\", by reason.", ["reason"],
+                       session.execute(select(LeadFeedback.reason, func.count())
+                                       .group_by(LeadFeedback.reason).order_by(LeadFeedback.reason)))
 
     @staticmethod
     def _crm_requests(rows) -> CounterMetricFamily:
-        family = CounterMetricFamily("leadrouter_crm_requests", "Requests to the CRMs, by outcome.",
-                                     labels=["connection", "outcome"])
-        for labels, value in rows:
-            family.add_metric([labels.get("connection", ""), labels.get("outcome", "")], value)
-        return family
+        return _family(CounterMetricFamily, "leadrouter_crm_requests", "Requests to the CRMs, by outcome.",
+                       ["connection", "outcome"],
+                       [(labels.get("connection", ""), labels.get("outcome", ""), value) for labels, value in rows])
 
     @staticmethod
     def _decisions(stored) -> HistogramMetricFamily:
@@ -147,6 +134,14 @@ class DatabaseCollector:
                 buckets.append((f"{le:g}", running))
             family.add_metric([connection], buckets + [("+Inf", totals[connection])], sums.get(connection, 0.0))
         return family
+
+
+def _family(kind, name: str, documentation: str, labels: list[str], rows):
+    """A counter or gauge family from rows of (label values..., value)."""
+    family = kind(name, documentation, labels=labels)
+    for *values, count in rows:
+        family.add_metric([str(v) for v in values], count)
+    return family
 
 
 def allowed() -> tuple[bool, int, str]:
