@@ -12,7 +12,7 @@ import click
 
 # name -> module holding its click ``command`` and ``measure()`` (imported only when used)
 BENCHMARKS = {"api_cost": "bench.api_cost", "speed_to_lead": "bench.speed_to_lead", "ingest": "bench.ingest",
-              "scale": "bench.scale", "engine": "bench.engine_cli"}
+              "scale": "bench.scale", "engine": "bench.engine_cli", "backtest": "bench.backtest"}
 
 
 class _Benchmarks(click.Group):
@@ -37,7 +37,7 @@ class _Benchmarks(click.Group):
 @click.pass_context
 def bench(ctx: click.Context) -> None:
     """Benchmarks (code in bench/, figures in BENCHMARKS.md): api_cost, speed_to_lead, ingest,
-    scale, engine, or all of them."""
+    scale, engine, backtest, or all of them."""
     if ctx.invoked_subcommand is None:
         ctx.invoke(run_all)
 

@@ -18,6 +18,7 @@ HOUR = 3600
 MAX_WINDOW_DAYS = 31
 _KEEP_HOURS = (MAX_WINDOW_DAYS + 1) * 24   # older hours can be in no window
 _CACHED_WINDOWS = 4
+_ROLL_HOURS = 48                           # roll a cached window forward at most this far
 
 
 def hour_of(epoch: float) -> int:
@@ -49,11 +50,26 @@ class Ledger:
         """(assigned, owed) over the hours from ``since`` on."""
         hit = self._sums.get(since)
         if hit is None:
+            hit = self._sums[since] = self._rolled(since)
+        return hit[0], hit[1]
+
+    def _rolled(self, since: int) -> list[float]:
+        """The sums from ``since``: an older window's minus the hours it has moved past (a window
+        moves an hour at a time), else added up afresh."""
+        older = [s for s in self._sums if since - _ROLL_HOURS <= s < since]
+        if not older:
             if len(self._sums) >= _CACHED_WINDOWS:
                 self._sums.clear()
-            hit = self._sums[since] = [sum(v[0] for h, v in self.hours.items() if h >= since),
-                                       sum(v[1] for h, v in self.hours.items() if h >= since)]
-        return hit[0], hit[1]
+            return [sum(v[0] for h, v in self.hours.items() if h >= since),
+                    sum(v[1] for h, v in self.hours.items() if h >= since)]
+        start = max(older)
+        sums = self._sums.pop(start)
+        for hour in range(start, since):
+            cell = self.hours.get(hour)
+            if cell is not None:
+                sums[0] -= cell[0]
+                sums[1] -= cell[1]
+        return sums
 
     def deficit(self, since: int) -> float:
         assigned, owed = self.window(since)
