@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from adapters.base import (AccountMatch, AssignmentRequest, AssignOutcome, AssignResult,
+from adapters.base import (AssignmentRequest, AssignOutcome, AssignResult,
                            CrmAccount, CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome,
                            UnassignedPage, WebhookEvent, WebhookKind, WebhookReply)
 from adapters.errors import (AuthError, Conflict, CrmError, CrmUnavailable, InvalidData, NotFound,
@@ -34,7 +34,7 @@ def build_adapter(kind: str, settings: Mapping[str, Any], secrets: Mapping[str, 
 
 __all__ = [
     "ADAPTERS", "build_adapter", "CrmAdapter", "SalesforceAdapter", "HubSpotAdapter",
-    "AccountMatch", "AssignmentRequest", "AssignOutcome", "AssignResult", "CrmUser",
+    "AssignmentRequest", "AssignOutcome", "AssignResult", "CrmUser",
     "CrmAccount", "DuplicateMatch", "LeadRecord", "Outcome", "UnassignedPage", "WebhookEvent", "WebhookKind",
     "WebhookReply", "CrmError", "AuthError", "PermissionDenied", "NotFound", "Conflict",
     "RateLimited", "CrmUnavailable", "InvalidData", "WebhookRejected",

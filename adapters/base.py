@@ -96,14 +96,6 @@ class AssignResult:
 
 
 @dataclass(frozen=True)
-class AccountMatch:
-    domain: str
-    account_id: str
-    name: str | None
-    owner_id: str | None
-
-
-@dataclass(frozen=True)
 class CrmAccount:
     """One account (Salesforce Account, HubSpot company) as ``list_accounts`` reads it."""
 
@@ -112,6 +104,9 @@ class CrmAccount:
     domain: str | None                   # the domain, or the website URL it is read from
     owner_id: str | None
     last_activity: datetime | None = None
+
+
+PersonKey = tuple[str, str, str]   # first name, last name, company domain
 
 
 @dataclass(frozen=True)
@@ -249,16 +244,15 @@ class CrmAdapter(abc.ABC):
     def read_open_load(self, owner_ids: Iterable[str]) -> dict[str, int]: ...
 
     @abc.abstractmethod
-    def read_accounts(self, domains: Iterable[str]) -> dict[str, AccountMatch]: ...
-
-    @abc.abstractmethod
     def list_accounts(self) -> list[CrmAccount]:
         """Every account, read in pages (company-name matching needs the whole set)."""
 
     @abc.abstractmethod
-    def find_duplicates(self, emails: Iterable[str], *, open_only: bool = False) -> dict[str, list[DuplicateMatch]]:
-        """Leads / contacts with these emails; ``open_only``: only those a person works (not
-        converted, not waiting in an intake queue)."""
+    def find_duplicates(self, emails: Iterable[str], *, names: Iterable[PersonKey] = (),
+                        open_only: bool = False) -> dict[str, list[DuplicateMatch]]:
+        """Leads / contacts with these emails, or with one of these first and last names and an
+        email at its domain, by email; ``open_only``: only those a person works (not converted,
+        not waiting in an intake queue)."""
 
     @abc.abstractmethod
     def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]: ...
@@ -307,3 +301,10 @@ def unique(items: Iterable[str]) -> list[str]:
         if item not in (None, ""):
             seen.setdefault(str(item), None)
     return list(seen)
+
+
+def person_keys(names: Iterable[PersonKey]) -> list[PersonKey]:
+    """Each (first, last, domain) once, trimmed, the domain lowercased; incomplete ones dropped."""
+    keys = ((first.strip(), last.strip(), domain.strip().lower()) for first, last, domain in names
+            if first and last and domain)
+    return list(dict.fromkeys(key for key in keys if all(key)))

@@ -14,9 +14,9 @@ import adapters.hubspot_events as hubspot_events
 import adapters.hubspot_leads as hubspot_leads
 import adapters.hubspot_signature as hubspot_signature
 from adapters.assigning import WriteWindows
-from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAccount,
-                           CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
-                           WebhookKind, WebhookReply, chunked, unique)
+from adapters.base import (AssignmentRequest, AssignResult, ConnectionHealth, CrmAccount,
+                           CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome, PersonKey, UnassignedPage,
+                           WebhookEvent, WebhookKind, WebhookReply, chunked, person_keys, unique)
 from adapters.cursor import SinceCursor
 from adapters.hubspot_http import HubSpotConnection
 from adapters.hubspot_write import HubSpotOwnerWriter, record_id_problem
@@ -108,9 +108,12 @@ class HubSpotAdapter(CrmAdapter):
                           status in self.converted_stages)
 
     def search(self, object_type: str, filters: list[Filter], *, properties: list[str],
-               sort: str | None = None, limit: int = SEARCH_PAGE, after: str | None = None) -> Any:
+               sort: str | None = None, limit: int = SEARCH_PAGE, after: str | None = None,
+               groups: list[list[Filter]] | None = None) -> Any:
+        """``groups``: filter groups (ORed) instead of the one group ``filters``."""
         body = PublicObjectSearchRequest(
-            filter_groups=[FilterGroup(filters=filters)], properties=properties, limit=limit,
+            filter_groups=[FilterGroup(filters=f) for f in groups or [filters]], properties=properties,
+            limit=limit,
             after=after, sorts=[{"propertyName": sort, "direction": "ASCENDING"}] if sort else None)
         return self.conn.call(self.api.objects.search_api.do_search_with_http_info, object_type,
                               body, search=True)
@@ -200,18 +203,6 @@ class HubSpotAdapter(CrmAdapter):
                                           limit=1).total or 0)
         return load
 
-    def read_accounts(self, domains: Iterable[str]) -> dict[str, AccountMatch]:
-        wanted = unique(d.strip().lower().removeprefix("www.") for d in domains if d)
-        matches: dict[str, AccountMatch] = {}
-        for chunk in chunked(wanted, 100):
-            for obj in self._search_all("companies", [flt("domain", "IN", values=list(chunk))],
-                                        ["domain", "name", OWNER]):
-                domain = (obj.properties.get("domain") or "").lower().removeprefix("www.")
-                if domain in chunk and domain not in matches:
-                    matches[domain] = AccountMatch(domain, str(obj.id), obj.properties.get("name"),
-                                                   obj.properties.get(OWNER) or None)
-        return matches
-
     def list_accounts(self) -> list[CrmAccount]:
         """Every company, 100 a page (the objects list API, ``after`` paging)."""
         accounts, after = [], None
@@ -225,27 +216,34 @@ class HubSpotAdapter(CrmAdapter):
                 return accounts
             after = page.paging.next.after
 
-    def find_duplicates(self, emails: Iterable[str], *, open_only: bool = False) -> dict[str, list[DuplicateMatch]]:
-        """``open_only``: records with an owner, not at a converted stage."""
-        email_field = self.fields.fields.get("email", "email")
-        names = [self.fields.fields.get(k, k) for k in ("first_name", "last_name")]
+    def find_duplicates(self, emails: Iterable[str], *, names: Iterable[PersonKey] = (),
+                        open_only: bool = False) -> dict[str, list[DuplicateMatch]]:
+        """One search per 100 emails and per 5 names (HubSpot's five filter groups: first name,
+        last name, an email at the domain); ``open_only``: records with an owner, not at a
+        converted stage."""
+        field = {k: self.fields.fields.get(k, k) for k in ("email", "first_name", "last_name")}
+        groups = [[[flt(field["email"], "IN", values=list(c))]]
+                  for c in chunked(unique(e.strip().lower() for e in emails if e), 100)]
+        groups += [[[flt(field["first_name"], "EQ", first), flt(field["last_name"], "EQ", last),
+                     flt(field["email"], "CONTAINS_TOKEN", f"*@{domain}")] for first, last, domain in c]
+                   for c in chunked(person_keys(names), 5)]
+        properties = [*field.values(), OWNER, "lifecyclestage", "notes_last_updated"]
         out: dict[str, list[DuplicateMatch]] = {}
-        for chunk in chunked(unique(e.strip().lower() for e in emails if e), 100):
-            for obj in self._search_all(self.object_type, [flt(email_field, "IN", values=list(chunk))],
-                                        [email_field, OWNER, *names, "lifecyclestage", "notes_last_updated"]):
-                props = obj.properties
-                if open_only and (not props.get(OWNER) or props.get("lifecyclestage") in self.converted_stages):
-                    continue
-                email = (props.get(email_field) or "").lower()
-                out.setdefault(email, []).append(DuplicateMatch(
-                    email, str(obj.id), self.object_type, props.get(OWNER) or None, props.get(names[0]),
-                    props.get(names[1]), None, parse_datetime(props.get("notes_last_updated"))))
+        found = {str(obj.id): obj.properties for group in groups
+                 for obj in self._search_all(self.object_type, group, properties)}
+        for record_id, props in found.items():
+            if open_only and (not props.get(OWNER) or props.get("lifecyclestage") in self.converted_stages):
+                continue
+            email = (props.get(field["email"]) or "").lower()
+            out.setdefault(email, []).append(DuplicateMatch(
+                email, record_id, self.object_type, props.get(OWNER) or None, props.get(field["first_name"]),
+                props.get(field["last_name"]), None, parse_datetime(props.get("notes_last_updated"))))
         return out
 
-    def _search_all(self, object_type: str, filters: list[Filter], properties: list[str]) -> list:
+    def _search_all(self, object_type: str, groups: list[list[Filter]], properties: list[str]) -> list:
         found, after = [], None
         while True:
-            page = self.search(object_type, filters, properties=properties, after=after)
+            page = self.search(object_type, [], properties=properties, after=after, groups=groups)
             found += page.results
             if not (page.paging and page.paging.next) or len(found) >= SEARCH_CAP - SEARCH_PAGE:
                 return found

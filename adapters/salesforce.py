@@ -11,9 +11,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import adapters.salesforce_soql as soql
 from adapters.assigning import WriteWindows
-from adapters.base import (AccountMatch, AssignmentRequest, AssignResult, ConnectionHealth, CrmAccount,
-                           CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome, UnassignedPage, WebhookEvent,
-                           WebhookKind, WebhookReply, chunked, unique)
+from adapters.base import (AssignmentRequest, AssignResult, ConnectionHealth, CrmAccount,
+                           CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome, PersonKey, UnassignedPage,
+                           WebhookEvent, WebhookKind, WebhookReply, chunked, person_keys, unique)
 from adapters.cursor import SinceCursor
 from adapters.errors import InvalidData, WebhookRejected
 from adapters.mapping import FieldMap, flatten
@@ -196,37 +196,33 @@ class SalesforceAdapter(CrmAdapter):
                 load[row["OwnerId"]] = int(row.get("cnt") or row.get("expr0") or 0)
         return load
 
-    def read_accounts(self, domains: Iterable[str]) -> dict[str, AccountMatch]:
-        wanted = unique(d.strip().lower().removeprefix("www.") for d in domains if d)
-        matches: dict[str, AccountMatch] = {}
-        for chunk in chunked(wanted, 20):
-            for row in self._rows(soql.accounts_by_domain(list(chunk))):
-                domain = website_domain(row.get("Website"))
-                if domain in chunk and domain not in matches:
-                    matches[domain] = AccountMatch(domain, row["Id"], row.get("Name"),
-                                                   row.get("OwnerId"))
-        return matches
-
     def list_accounts(self) -> list[CrmAccount]:
         return [CrmAccount(row["Id"], row.get("Name"), row.get("Website"), row.get("OwnerId"),
                            parse_datetime(row.get("LastActivityDate")))
                 for row in self._rows(soql.all_accounts())]
 
-    def find_duplicates(self, emails: Iterable[str], *, open_only: bool = False) -> dict[str, list[DuplicateMatch]]:
-        """``open_only``: records not converted and owned by a person (``_owned_by_a_person``)."""
-        wanted = unique(e.strip().lower() for e in emails if e)
+    def find_duplicates(self, emails: Iterable[str], *, names: Iterable[PersonKey] = (),
+                        open_only: bool = False) -> dict[str, list[DuplicateMatch]]:
+        """One query per 200 emails and per 50 names and object; ``open_only``: records not
+        converted and owned by a person (``_owned_by_a_person``)."""
+        wanted, people = unique(e.strip().lower() for e in emails if e), person_keys(names)
         out: dict[str, list[DuplicateMatch]] = {}
+        seen: set[str] = set()
         for sobject in self.duplicate_objects:
             converted = "IsConverted" if open_only and sobject == "Lead" else None
-            for chunk in chunked(wanted, BATCH):
-                for row in self._rows(soql.records_by_email(sobject, list(chunk), converted_field=converted)):
-                    owner = row.get("OwnerId")
-                    if open_only and not self._owned_by_a_person(owner):
-                        continue
-                    email = (row.get("Email") or "").lower()
-                    out.setdefault(email, []).append(DuplicateMatch(
-                        email, row["Id"], sobject, owner, row.get("FirstName"), row.get("LastName"),
-                        website_domain(row.get("Website")), parse_datetime(row.get("LastActivityDate"))))
+            queries = [*(soql.records_by_email(sobject, list(c), converted_field=converted)
+                         for c in chunked(wanted, BATCH)),
+                       *(soql.records_by_name(sobject, list(c), converted_field=converted)
+                         for c in chunked(people, 50))]
+            for row in (row for query in queries for row in self._rows(query)):
+                owner = row.get("OwnerId")
+                if row["Id"] in seen or (open_only and not self._owned_by_a_person(owner)):
+                    continue
+                seen.add(row["Id"])
+                email = (row.get("Email") or "").lower()
+                out.setdefault(email, []).append(DuplicateMatch(
+                    email, row["Id"], sobject, owner, row.get("FirstName"), row.get("LastName"),
+                    website_domain(row.get("Website")), parse_datetime(row.get("LastActivityDate"))))
         return out
 
     def read_outcomes(self, routed: Mapping[str, datetime]) -> list[Outcome]:

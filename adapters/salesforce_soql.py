@@ -95,23 +95,28 @@ def open_load(sobject: str, owner_ids: list[str], *, converted_field: str | None
     return f"SELECT OwnerId, COUNT(Id) cnt FROM {sobject} WHERE {' AND '.join(where)} GROUP BY OwnerId"
 
 
-def accounts_by_domain(domains: list[str]) -> str:
-    # Website holds URLs ("https://www.acme.com/"): match loosely here, exactly in Python.
-    clauses = " OR ".join(f"Website LIKE {like(d)}" for d in domains)
-    return f"SELECT Id, Name, Website, OwnerId FROM Account WHERE {clauses}"
-
-
 def all_accounts() -> str:
     """Every account; the connection pages through them (``nextRecordsUrl``)."""
     return "SELECT Id, Name, Website, OwnerId, LastActivityDate FROM Account ORDER BY Id"
 
 
-def records_by_email(sobject: str, emails: list[str], *, converted_field: str | None = None) -> str:
-    """Leads / contacts with these emails; ``converted_field``: only those not converted."""
+def _people(sobject: str, where: str, converted_field: str | None) -> str:
+    """Leads / contacts matching ``where``; ``converted_field``: only those not converted."""
     website = ", Website" if sobject == "Lead" else ""
-    where = f"Email IN {string_list(emails)}" + (f" AND {converted_field} = false" if converted_field else "")
-    return (f"SELECT Id, Email, OwnerId, FirstName, LastName{website}, LastActivityDate "
-            f"FROM {sobject} WHERE {where}")
+    if converted_field:
+        where = f"({where}) AND {converted_field} = false"
+    return f"SELECT Id, Email, OwnerId, FirstName, LastName{website}, LastActivityDate FROM {sobject} WHERE {where}"
+
+
+def records_by_email(sobject: str, emails: list[str], *, converted_field: str | None = None) -> str:
+    return _people(sobject, f"Email IN {string_list(emails)}", converted_field)
+
+
+def records_by_name(sobject: str, people: list[tuple[str, str, str]], *, converted_field: str | None = None) -> str:
+    """The same first and last name with an email at the domain, for each (first, last, domain)."""
+    clauses = " OR ".join(f"(FirstName = {string(first)} AND LastName = {string(last)} AND "
+                          f"Email LIKE {like('@' + domain, suffix='')})" for first, last, domain in people)
+    return _people(sobject, clauses, converted_field)
 
 
 def activities_since(sobject: str, who_ids: list[str], since: datetime) -> str:

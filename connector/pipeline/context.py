@@ -7,8 +7,8 @@ for ``ACCOUNTS_TTL``: a batch costs no account query while the index is fresh, n
 lead. An account's owner is the rep whose ``crm:`` owner id it is, else ``crm:<owner id>`` (the
 engine says "not a rep here" and goes on).
 
-Known people: the open leads and contacts with the batch's emails (one duplicate lookup per
-batch), plus the leads this connection assigned in the last ``RECENT`` (a second form fill that
+Known people: the open leads and contacts with the batch's emails, or the same first and last
+name at the same company domain (one duplicate lookup per batch), plus the leads this connection assigned in the last ``RECENT`` (a second form fill that
 arrives before the first one's owner is written, or in the next batch, gets the same owner).
 ``Context.assigned`` adds each new assignment, so two events of one person in one batch agree.
 """
@@ -28,7 +28,7 @@ from adapters import CrmAccount, CrmAdapter, DuplicateMatch, LeadRecord
 from connector.pipeline.models import Assignment, LeadStatus
 from rules_engine import RoutingConfig
 from rules_engine.accounts import Account, AccountIndex
-from rules_engine.people import CONTACT, LEAD, KnownPeople, KnownPerson
+from rules_engine.people import CONTACT, LEAD, KnownPeople, KnownPerson, lead_company_domain
 
 ACCOUNTS_TTL = timedelta(minutes=10)
 RECENT = timedelta(minutes=10)
@@ -111,8 +111,11 @@ def read_context(cache: AccountCache, *, connection: str, version: int, adapter:
     if compiled.needs_accounts:
         context.accounts = cache.index(connection, version, adapter, config, owner_keys)
     if compiled.needs_people:
-        emails = [r.lead.email for r in records if r.lead.email]
-        found = adapter.find_duplicates(emails, open_only=True) if emails else {}
+        leads = [r.lead for r in records]
+        emails = [lead.email for lead in leads if lead.email]
+        names = [(lead.first_name, lead.last_name, domain) for lead in leads
+                 if lead.first_name and lead.last_name and (domain := lead_company_domain(lead))]
+        found = adapter.find_duplicates(emails, names=names, open_only=True) if emails or names else {}
         context.people = KnownPeople(person_of(m, config, owner_keys) for ms in found.values() for m in ms
                                      if m.owner_id)
     return context

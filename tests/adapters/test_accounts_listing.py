@@ -72,3 +72,32 @@ def test_hubspot_duplicates_carry_names_and_open_only_needs_an_owner(make_hubspo
     [match] = found["kim@initech.example"]
     assert (match.record_id, match.first_name, match.last_name) == (str(owned.id), "Kim", "Lee")
     assert "unowned@initech.example" not in found
+
+
+def test_salesforce_finds_the_same_name_at_the_same_domain_in_one_query(make_salesforce, sandbox, control,
+                                                                       salesforce_user):
+    vendor = sandbox.vendor("salesforce")
+    known = vendor.create_lead({"FirstName": "Mia", "LastName": "O'Brien", "Email": "mia@initech.example",
+                                "Company": "Initech"})
+    vendor.store.update("Lead", known["Id"], {"OwnerId": salesforce_user("sofia")}, auto_assign=False)
+    other = vendor.create_lead({"FirstName": "Mia", "LastName": "O'Brien", "Email": "mia@elsewhere.example",
+                                "Company": "Elsewhere"})
+    vendor.store.update("Lead", other["Id"], {"OwnerId": salesforce_user("liam")}, auto_assign=False)
+    adapter = make_salesforce()
+    adapter.read_roster()
+    before = calls(control, "salesforce", "/query")
+    found = adapter.find_duplicates([], names=[("Mia", "O'Brien", "Initech.example"), ("Bo", "Li", "x_y%.example")],
+                                    open_only=True)
+    assert [m.record_id for ms in found.values() for m in ms] == [known["Id"]]
+    assert calls(control, "salesforce", "/query") - before == 1
+
+
+def test_hubspot_finds_the_same_name_at_the_same_domain(make_hubspot, sandbox, hubspot_owner):
+    crm = sandbox.vendor("hubspot").crm
+    known = crm.create("contacts", {"email": "mia.obrien@initech.example", "firstname": "Mia", "lastname": "OBrien",
+                                    "hubspot_owner_id": hubspot_owner("sofia")})
+    crm.create("contacts", {"email": "mia@elsewhere.example", "firstname": "Mia", "lastname": "OBrien",
+                            "hubspot_owner_id": hubspot_owner("liam")})
+    names = [("Mia", "OBrien", "initech.example"), *((f"N{i}", "Nobody", "x.example") for i in range(6))]
+    found = make_hubspot().find_duplicates(["someone@else.example"], names=names, open_only=True)
+    assert [m.record_id for ms in found.values() for m in ms] == [str(known.id)]

@@ -94,14 +94,13 @@ def test_read_open_load_is_one_aggregate_query(make_salesforce, sandbox, control
     assert len(queries) == 1 and "GROUP+BY" in queries[0]["query"].upper().replace("%20", "+")
 
 
-def test_read_accounts_matches_websites_by_domain_and_finds_duplicate_leads(
+def test_list_accounts_reads_websites_and_owners_and_finds_duplicate_leads(
         make_salesforce, sandbox, salesforce_user):
     company = sandbox.demo_org.companies[0]
     make_leads(sandbox, 2)
     adapter = make_salesforce()
-    accounts = adapter.read_accounts([company.domain, "www." + company.domain, "nobody.example"])
-    assert list(accounts) == [company.domain]
-    assert accounts[company.domain].owner_id == salesforce_user(company.owner)
+    [account] = [a for a in adapter.list_accounts() if a.name == company.name]
+    assert (account.domain, account.owner_id) == (f"https://www.{company.domain}", salesforce_user(company.owner))
     assert list(adapter.find_duplicates(["LEAD1@example1.com", "new@x.com"])) == ["lead1@example1.com"]
 
 

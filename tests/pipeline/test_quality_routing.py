@@ -63,6 +63,23 @@ def test_company_name_finds_the_account_and_the_second_fill_goes_to_the_same_rep
     assert by_lead(routed)[later].rule == "same-person"
 
 
+def test_the_same_name_at_the_same_company_domain_goes_to_the_known_owner(routed):
+    quality_config(routed)
+    vendor = routed.crm.sandbox.vendor("salesforce")
+    known = sf_lead(routed, "Rosa", "rosa.quality@fabrikam-q.example", "Fabrikam Q")
+    routed.wait_for_inbox(1)
+    routed.drain()
+    owner = by_lead(routed)[known].owner_crm_id
+    routed.clock.advance(hours=2)   # not a recent assignment any more: only the CRM knows her
+    assert vendor.store.get("Lead", known)["OwnerId"] == owner
+    again = sf_lead(routed, "Rosa", "r.q@fabrikam-q.example", "Fabrikam")
+    routed.wait_for_inbox(2)
+    routed.drain()
+    row = by_lead(routed)[again]
+    assert row.owner_crm_id == owner and row.rule == "same-person"
+    assert any("the same name Rosa Quality at fabrikam-q.example" in step["text"] for step in row.trace)
+
+
 def test_junk_takes_no_turn_and_is_done_with_its_reasons(routed):
     quality_config(routed)
     first = sf_lead(routed, "Ola", "ola@northwind-q.example", "Northwind Q")
