@@ -1,4 +1,8 @@
-"""Shared fixtures: an app on a temporary database, and ``db_url`` over SQLite and PostgreSQL.
+"""The one test harness: ``make_app`` (the app factory, ``tests/support/apps.py``), ``serve`` (a WSGI
+app on a real port in a thread, ``tests/support/serve.py``), the CRM sandbox ``crm`` with its
+control plane ``crm_control`` (``sandbox.client.SandboxClient``), and ``db_url`` over SQLite and
+PostgreSQL. The project's root is on ``sys.path`` by pytest's ``pythonpath`` setting
+(pyproject.toml), so ``pytest tests/<room>`` works from the checkout.
 
 PostgreSQL comes from TEST_DATABASE_URL when it is set (``.ci/run`` sets it to the machine's
 server when one answers on 127.0.0.1:5432). Without it, the first test that needs PostgreSQL
@@ -12,7 +16,6 @@ Browser tests are summed up the same way (``tests/web/browser.py``).
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from pathlib import Path
 
@@ -20,25 +23,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tests.support.apps import build_app, dispose, migrate
+from tests.support.machine import BROWSER_SKIP, POSTGRES_SKIP
 
 # No developer's .env or exported settings may leak into a test.
 # LEADROUTER_ACCEPTANCE_ROOT is the test suite's own: which checkout the acceptance suite runs.
 for _name in [name for name in os.environ if name.startswith("LEADROUTER_") and name != "LEADROUTER_ACCEPTANCE_ROOT"]:
     del os.environ[_name]
 os.environ.setdefault("LEADROUTER_LOG_LEVEL", "WARNING")
-
-TEST_KEYS = {
-    "LEADROUTER_SECRET_KEY": "test-secret-key-not-for-production",
-    "LEADROUTER_ENCRYPTION_KEY": "kA3y0Vn2x7mZ5b8Qe1tLr4uWc6pHs9dJf0gNi2oKvXE=",
-}
-
-
-POSTGRES_SKIP = "PostgreSQL case skipped: "
-BROWSER_SKIP = "browser test skipped: "
-
 
 def _postgres_admin_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -126,7 +118,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def crm():
     """One CRM sandbox (TLS, the demo org, every vendor) for the whole run. Tests that use it
-    reset it first (``crm.sandbox.reset()``): data, faults, clock, deliveries and options."""
+    reset it first (``crm_control.reset()``): data, faults, clock, deliveries and options."""
     from sandbox.server import start
 
     running = start(tls=True, seed="demo")
@@ -150,30 +142,54 @@ def database(db_url: str):
     """A migrated empty database (SQLite and PostgreSQL) and its engine/session factory."""
     from connector.platform import db as db_room
 
-    db_room.upgrade(db_url)
+    migrate(db_url)
     database = db_room.Database(db_url)
     yield database
     database.dispose()
 
 
-def make_test_app(db_url: str, var_dir: Path, **extra):
-    from app import create_app
-    from connector.platform import db as db_room
+@pytest.fixture
+def make_app(tmp_path: Path):
+    """The app factory: ``make_app(db_url=None, var_dir=None, migrated=True, **config)`` builds
+    the app as production does on a migrated database (default: a new SQLite file in
+    ``tmp_path``; files under ``tmp_path / "var"``); the scheduler and worker are not started.
+    Every app it built is disposed of (connections, database pool) when the test ends."""
+    built = []
 
-    db_room.upgrade(db_url)
-    config = {"TESTING": True, "LEADROUTER_DATABASE_URL": db_url, "LEADROUTER_VAR_DIR": str(var_dir),
-              **TEST_KEYS, **extra}
-    return create_app(config)
+    def make(db_url: str | None = None, var_dir: Path | None = None, *, migrated: bool = True, **config):
+        if db_url is None:   # leadrouter.db (the sqlite_url fixture's), then leadrouter1.db...
+            db_url = f"sqlite:///{tmp_path / ('leadrouter%s.db' % (len(built) or ''))}"
+        built.append(build_app(db_url, var_dir or tmp_path / "var", migrated=migrated, **config))
+        return built[-1]
+
+    yield make
+    for application in built:
+        dispose(application)
 
 
 @pytest.fixture
-def app(sqlite_url: str, tmp_path: Path):
+def app(make_app):
     """The app on a migrated temporary SQLite database; scheduler and worker not started."""
-    application = make_test_app(sqlite_url, tmp_path / "var")
-    yield application
-    application.extensions["leadrouter.db"].dispose()
+    return make_app()
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def serve():
+    """``serve(app=None, ssl_context=None)``: the WSGI app on a free port of 127.0.0.1 in a thread
+    (``Served``: its ``url``, ``port``; ``app`` may be set later); stopped when the test ends."""
+    from tests.support.serve import Served
+
+    started = []
+
+    def start(app=None, **options) -> Served:
+        started.append(Served(app, **options))
+        return started[-1]
+
+    yield start
+    for served in reversed(started):
+        served.stop()

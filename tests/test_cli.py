@@ -5,21 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_KEYS
+from tests.support.apps import TEST_KEYS
+from tests.support.cli import ROOT, run_cli
+from tests.support.waiting import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["run", "web", "worker", "poll", "simulate", "sandbox", "rules", "db", "bench", "users", "connections"]
-
-
-def run_cli(*args: str, tmp_path: Path, flask: bool = False, **env: str) -> subprocess.CompletedProcess:
-    environment = {"PATH": os.environ["PATH"], "LEADROUTER_VAR_DIR": str(tmp_path), "LEADROUTER_LOG_LEVEL": "WARNING",
-                   **env}
-    argv = [sys.executable, "-m", "flask", "--app", "app", *args] if flask else [sys.executable, "app.py", *args]
-    return subprocess.run(argv, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize("flask", [False, True], ids=["python-app", "flask-app"])
@@ -65,14 +58,11 @@ def test_poll_without_a_crm_says_what_to_configure(tmp_path):
 
 
 def test_web_serves_the_app_with_gunicorn(tmp_path):
-    import socket
     import time
     import urllib.request
 
     assert run_cli("db", "upgrade", tmp_path=tmp_path).returncode == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {"PATH": os.environ["PATH"], "LEADROUTER_VAR_DIR": str(tmp_path), "LEADROUTER_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen([sys.executable, "app.py", "web", "--port", str(port), "--workers", "2"], cwd=ROOT,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -10,8 +10,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import TEST_KEYS
-from tests.test_cli import run_cli
+from tests.support.apps import TEST_KEYS
+from tests.support.cli import run_cli
 
 
 @pytest.fixture

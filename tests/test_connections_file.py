@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import TEST_KEYS
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import cli
+from tests.support.apps import TEST_KEYS
+from tests.support.cli import ROOT
 
 BAD = """\
 connections:
@@ -50,10 +49,7 @@ connections:
 
 
 def run_cli(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    environment = {"PATH": os.environ["PATH"], "LEADROUTER_VAR_DIR": str(tmp_path), "LEADROUTER_LOG_LEVEL": "WARNING",
-                   "LEADROUTER_DEMO": "off", **TEST_KEYS, **env}
-    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env=environment, capture_output=True,
-                          text=True, timeout=120)
+    return cli.run_cli(*args, tmp_path=tmp_path, **{"LEADROUTER_DEMO": "off", **TEST_KEYS, **env})
 
 
 def test_a_bad_connections_file_stops_start_up_listing_every_problem_with_its_path(tmp_path):
@@ -80,7 +76,7 @@ def test_a_bad_connections_file_stops_start_up_listing_every_problem_with_its_pa
     assert "Traceback" not in result.stderr
 
 
-def test_a_good_file_gives_each_connection_its_own_door_and_readiness(tmp_path):
+def test_a_good_file_gives_each_connection_its_own_door_and_readiness(tmp_path, make_app):
     path = tmp_path / "connections.yaml"
     path.write_text(GOOD)
     env = {"LEADROUTER_CONNECTIONS_FILE": str(path), "HUBSPOT_EU_TOKEN": "pat-eu", "HUBSPOT_US_TOKEN": "pat-us",
@@ -89,17 +85,14 @@ def test_a_good_file_gives_each_connection_its_own_door_and_readiness(tmp_path):
     result = run_cli("worker", "--once", tmp_path=tmp_path, **env)
     assert result.returncode == 0, result.stderr
 
-    from tests.conftest import make_test_app  # the same settings, served: both connections are known
-
-    os.environ.update(env)
+    os.environ.update(env)   # the same settings, served: both connections are known
     try:
-        app = make_test_app(f"sqlite:///{tmp_path / 'leadrouter.db'}", tmp_path)
+        app = make_app(f"sqlite:///{tmp_path / 'leadrouter.db'}", tmp_path)
         body = app.test_client().get("/readyz").get_json()
         assert body["connections"] == {"hubspot-eu": {"status": "ok"}, "hubspot-us": {"status": "ok"}}
         unsigned = app.test_client().post("/webhooks/hubspot/hubspot-us", json=[])
         assert unsigned.status_code == 401  # the door exists and asks for this portal's signature
         assert app.test_client().post("/webhooks/hubspot/hubspot", json=[]).status_code == 404
-        app.extensions["leadrouter.db"].dispose()
     finally:
         for key in env:
             os.environ.pop(key, None)

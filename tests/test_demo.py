@@ -3,36 +3,44 @@
 from __future__ import annotations
 
 import requests
+import yaml
 
 from connector.demo import start_demo_crm
-from tests.conftest import make_test_app
+from tests.support.web import signed_in
 
 
-def test_no_crm_configured_starts_the_demo_crm_and_the_home_page_shows_it(sqlite_url, tmp_path):
-    app = make_test_app(sqlite_url, tmp_path / "var")
+def test_no_crm_configured_starts_the_demo_crm_and_the_home_page_shows_it(app):
     running = start_demo_crm(app, port=0)
     try:
         owners = requests.get(f"{running.url}/crm/v3/owners/", verify=str(running.ca_path), timeout=10,
                               headers={"Authorization": "Bearer sandbox-hubspot-token"}).json()
         assert len(owners["results"]) >= 8
-        from tests.test_web_basics import signed_in
-
         assert running.url in signed_in(app).get("/", follow_redirects=True).get_data(as_text=True)
     finally:
         running.stop()
 
 
-def test_a_configured_crm_means_no_demo(sqlite_url, tmp_path):
-    app = make_test_app(sqlite_url, tmp_path / "var", LEADROUTER_HUBSPOT_TOKEN="pat-na1-x")
+def test_a_configured_crm_means_no_demo(make_app):
+    app = make_app(LEADROUTER_HUBSPOT_TOKEN="pat-na1-x")
     assert start_demo_crm(app, port=0) is None
 
 
-def test_demo_can_be_switched_off(sqlite_url, tmp_path):
-    app = make_test_app(sqlite_url, tmp_path / "var", LEADROUTER_DEMO="off")
+def test_a_connection_stored_on_the_page_means_no_demo(app):
+    from connector.connections import service
+    from connector.platform.db import get_db
+    from connector.platform.keys import secret_box
+
+    service.save(get_db(app), secret_box(app), None, {"kind": "hubspot", "name": "hubspot", "token": "pat-na1-x"},
+                 actor="admin@example.com")
     assert start_demo_crm(app, port=0) is None
 
 
-def test_the_demo_routes_the_sandboxs_leads_end_to_end(sqlite_url, tmp_path):
+def test_demo_can_be_switched_off(make_app):
+    app = make_app(LEADROUTER_DEMO="off")
+    assert start_demo_crm(app, port=0) is None
+
+
+def test_the_demo_routes_the_sandboxs_leads_end_to_end(app):
     import time
 
     from connector.pipeline import jobs
@@ -40,11 +48,11 @@ def test_the_demo_routes_the_sandboxs_leads_end_to_end(sqlite_url, tmp_path):
     from connector.routing.store import get_version
     from connector.platform.db import get_db
 
-    app = make_test_app(sqlite_url, tmp_path / "var")
     running = start_demo_crm(app, port=0)
     try:
         attach_demo(app, running, "http://127.0.0.1:9", leads_per_minute=600)
-        assert "round-robin" in get_version(get_db(app)).body
+        config = yaml.safe_load(get_version(get_db(app)).body)
+        assert [t["id"] for t in config["teams"]] == ["americas", "emea-apac"] and config["sla"]["ladder"]
         time.sleep(1.0)
         running.sandbox.generator.stop()
         queued = jobs.poll(app, "hubspot") + jobs.poll(app, "salesforce")
@@ -53,4 +61,3 @@ def test_the_demo_routes_the_sandboxs_leads_end_to_end(sqlite_url, tmp_path):
         assert report.written == queued, report
     finally:
         running.stop()
-        app.extensions["leadrouter.connections"].close()

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import psycopg
 
+from tests.support.cli import ROOT
 from tests.support.postgres import Cluster
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _pytest(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:

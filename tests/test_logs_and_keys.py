@@ -53,7 +53,7 @@ def test_request_id_is_on_log_lines_of_that_request(app, captured):
         logging.getLogger("leadrouter.test").info("inside")
         return "ok"
 
-    from tests.test_web_basics import signed_in
+    from tests.support.web import signed_in
 
     signed_in(app).get("/_log_probe", headers={"X-Request-Id": "req-77"})
     entries = [json.loads(line) for line in captured.getvalue().splitlines()]

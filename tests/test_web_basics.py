@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.conftest import TEST_KEYS
+from tests.support.web import signed_in
 
 
 def test_healthz_answers_json(client):
@@ -20,21 +18,15 @@ def test_readyz_is_ok_when_the_database_is_at_head(client):
     assert body["status"] == "ok" and body["migration"] == body["head"]
 
 
-def test_readyz_is_unavailable_before_migrations(tmp_path: Path):
-    from app import create_app
-
-    app = create_app({"TESTING": True, "LEADROUTER_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
-                      "LEADROUTER_VAR_DIR": str(tmp_path), **TEST_KEYS})
+def test_readyz_is_unavailable_before_migrations(make_app, tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path, migrated=False)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert "db upgrade" in response.get_json()["reason"]
 
 
-def test_readyz_is_unavailable_when_the_database_is_unreachable(tmp_path: Path):
-    from app import create_app
-
-    app = create_app({"TESTING": True, "LEADROUTER_VAR_DIR": str(tmp_path), **TEST_KEYS,
-                      "LEADROUTER_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"})
+def test_readyz_is_unavailable_when_the_database_is_unreachable(make_app, tmp_path):
+    app = make_app("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2", tmp_path, migrated=False)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
@@ -49,25 +41,14 @@ def test_every_response_carries_a_request_id(client):
     assert hostile.headers["X-Request-Id"] != "<script>"
 
 
-def signed_in(app):
-    from tests.web.conftest import make_user, sign_in
-
-    make_user(app.extensions["leadrouter.db"], "admin@example.com", "admin")
-    client = app.test_client()
-    sign_in(client, "admin@example.com")
-    return client
-
-
 def test_home_page_needs_a_session_and_then_says_what_to_configure_next(app):
     assert app.test_client().get("/").status_code == 302
     page = signed_in(app).get("/", follow_redirects=True).get_data(as_text=True)
     assert "Connect a CRM" in page and "LEADROUTER_HUBSPOT_TOKEN" in page
 
 
-def test_home_page_stops_asking_for_a_crm_once_one_is_configured(sqlite_url, tmp_path):
-    from tests.conftest import make_test_app
-
-    app = make_test_app(sqlite_url, tmp_path, LEADROUTER_HUBSPOT_TOKEN="pat-na1-x")
+def test_home_page_stops_asking_for_a_crm_once_one_is_configured(make_app, tmp_path):
+    app = make_app(var_dir=tmp_path, LEADROUTER_HUBSPOT_TOKEN="pat-na1-x")
     page = signed_in(app).get("/", follow_redirects=True).get_data(as_text=True)
     assert "Next steps" in page and "Connect a CRM" not in page
 

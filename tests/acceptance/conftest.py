@@ -17,7 +17,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.acceptance.harness import Crm, FakeClock, Product, faketime_library, free_port
-from tests.conftest import TEST_KEYS
+from tests.support.apps import TEST_KEYS
+from tests.support.crm import point_crm_at, unpoint_crm
 
 SMTP_USER, SMTP_PASSWORD = "leadrouter", "mail-pass"
 MANAGER = "lead-manager@demo.leadrouter.dev"
@@ -120,24 +121,11 @@ def write_config(folder: Path, config: dict, name: str = "routing.yaml") -> Path
 
 
 @pytest.fixture
-def outside(crm):
+def outside(crm, crm_control):
     """The CRM sandbox, reset, seen from outside (vendor APIs over HTTPS and its control plane)."""
-    crm.sandbox.reset()
-    crm.sandbox.deliveries.configure(delay_factor=0.01)
+    crm_control.reset()
+    crm_control.configure_deliveries(delay_factor=0.01)
     return Crm(crm)
-
-
-def point_crm_at(crm, app_url: str) -> None:
-    """What an admin does in each CRM: the HubSpot app's webhook subscription and the Salesforce
-    outbound message's endpoint, both aimed at the app's doors."""
-    crm.sandbox.vendor("hubspot").webhooks.configure(url=f"{app_url}/webhooks/hubspot/hubspot", batch_window_ms=50)
-    crm.sandbox.options["salesforce_outbound_url"] = f"{app_url}/webhooks/salesforce/salesforce"
-
-
-def unpoint_crm(crm) -> None:
-    crm.sandbox.vendor("hubspot").webhooks.configure(url=None)
-    crm.sandbox.options["salesforce_outbound_url"] = None
-    crm.sandbox.deliveries.wait_idle(5)
 
 
 def new_product(folder: Path, env: dict[str, str]) -> Product:

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,26 +28,18 @@ from urllib.parse import urlencode
 
 import requests
 
-REPO = Path(__file__).resolve().parents[2]
+from sandbox.client import SandboxClient
+from tests.support import waiting
+from tests.support.cli import ROOT as REPO
+from tests.support.waiting import free_port  # noqa: F401 — bench/ and tests/docs take it from here
+
 ROOT = Path(os.environ.get("LEADROUTER_ACCEPTANCE_ROOT") or REPO).resolve()
 BAD_LINE = re.compile(r"Traceback \(most recent call last\)|\bERROR\b|\bCRITICAL\b")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
+    """``tests.support.waiting.wait_until`` at the pace of a person watching a product."""
+    return waiting.wait_until(predicate, timeout, what, every)
 
 
 # -- time ---------------------------------------------------------------------------------------
@@ -239,13 +230,12 @@ class Crm:
     def __init__(self, running: Any) -> None:
         self.running = running
         self.url = running.url
-        self.http = requests.Session()
-        self.http.verify, self.http.trust_env = str(running.ca_path), False
+        self.sandbox = SandboxClient(running.url, ca=running.ca_path)   # its control plane
+        self.http = self.sandbox.http   # its vendor APIs: the same CA, no proxy
 
     def control(self, path: str, method: str = "GET", **body: Any) -> Any:
-        response = self.http.request(method, f"{self.url}/__sandbox__/{path}", json=body or None, timeout=10)
-        assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json() if response.content else None
+        """A control route by its path; ``self.sandbox`` has a method for each."""
+        return self.sandbox.call(method, path, body=body or None)
 
     # HubSpot CRM v3
     def hubspot(self, method: str, path: str, **body: Any) -> Any:
@@ -268,22 +258,23 @@ class Crm:
 
     # Salesforce (a lead created the way a web-to-lead form would: the control plane's creation)
     def create_sf_lead(self, tag: str, **fields: Any) -> str:
-        record = self.control("leads", "POST", vendor="salesforce", first_name=tag.title(), last_name="Prospect",
-                              email=f"{tag}@{tag}.example", company=f"{tag.title()} Ltd", country="US", **fields)
+        record = self.sandbox.create_lead("salesforce", first_name=tag.title(), last_name="Prospect",
+                                          email=f"{tag}@{tag}.example", company=f"{tag.title()} Ltd", country="US",
+                                          **fields)
         return str(record.get("Id") or record.get("id"))
 
     def sf_owner(self, lead_id: str) -> str | None:
-        return self.control(f"records/salesforce/Lead/{lead_id}").get("OwnerId")
+        return self.sandbox.record("salesforce", "Lead", lead_id).get("OwnerId")
 
     # Slack
     def slack_messages(self, channel: str | None = None) -> list[dict]:
-        return self.control("slack/messages" + (f"?channel={channel}" if channel else ""))["messages"]
+        return self.sandbox.slack.messages(channel)
 
     def slack_users(self) -> list[dict]:
-        return self.control("slack/users")
+        return self.sandbox.slack.users()
 
     def requests_log(self, vendor: str | None = None) -> list[dict]:
-        return self.control("requests" + (f"?vendor={vendor}" if vendor else ""))["requests"]
+        return self.sandbox.requests(vendor)
 
 
 def slack_signed_post(app_url: str, payload: dict, *, secret: str, timestamp: int) -> requests.Response:

@@ -84,8 +84,7 @@ def searches_with(crm, token: str) -> int:
 def test_two_portals_and_an_org_route_with_their_own_owner_ids_and_backfill_waits_for_the_command(
         crm, outside, smtp, tmp_path):
     started = time.monotonic()
-    made = {var: Portal(crm.url, str(crm.ca_path), outside.control("hubspot/portals", "POST", region=region, name=name,
-                                                                   **extra))
+    made = {var: Portal(crm.url, str(crm.ca_path), outside.sandbox.hubspot.add_portal(region=region, name=name, **extra))
             for var, region, name, extra in (("HUBSPOT_EU", "eu1", "EMEA", {}), ("HUBSPOT_US", "na1", "Americas", {}),
                                              ("HUBSPOT_APAC", "ap1", "APAC", {"leads": 50}))}
     eu, us, apac = made["HUBSPOT_EU"], made["HUBSPOT_US"], made["HUBSPOT_APAC"]
@@ -124,9 +123,9 @@ def test_two_portals_and_an_org_route_with_their_own_owner_ids_and_backfill_wait
         # What an admin does in each CRM: each portal's app webhooks and the org's outbound
         # message aimed at that connection's door.
         for name, portal in (("hubspot-eu", eu), ("hubspot-us", us), ("hubspot-apac", apac)):
-            outside.control(f"hubspot/webhooks?portal_id={portal.id}", "POST",
-                            url=f"{process.url}/webhooks/hubspot/{name}", batch_window_ms=50)
-        crm.sandbox.options["salesforce_outbound_url"] = f"{process.url}/webhooks/salesforce/salesforce"
+            outside.sandbox.hubspot.portal(portal.id).configure_webhooks(url=f"{process.url}/webhooks/hubspot/{name}",
+                                                                         batch_window_ms=50)
+        outside.sandbox.salesforce.set_outbound_url(f"{process.url}/webhooks/salesforce/salesforce")
 
         eu_leads = [eu.create_contact(f"eu{i}") for i in range(3)]
         us_leads = [us.create_contact(f"us{i}") for i in range(3)]
@@ -164,8 +163,8 @@ def test_two_portals_and_an_org_route_with_their_own_owner_ids_and_backfill_wait
         assert routed[fresh_apac] == still[fresh_apac]   # the one already routed is left as it was
     finally:
         for portal in (eu, us, apac):
-            outside.control(f"hubspot/webhooks?portal_id={portal.id}", "POST", url=None)
-        crm.sandbox.options["salesforce_outbound_url"] = None
+            outside.sandbox.hubspot.portal(portal.id).configure_webhooks(url=None)
+        outside.sandbox.salesforce.set_outbound_url(None)
     stop_cleanly(product)
     crm.sandbox.deliveries.wait_idle(5)
     print(f"\nacceptance test_connections: {time.monotonic() - started:.1f}s")
@@ -235,28 +234,28 @@ def test_custom_fields_and_the_hubspot_leads_object_route_as_written_in_the_runn
     process = product.start("run", "run", "--port", str(port), port=port)
     try:
         process.wait_ready()
-        outside.control("hubspot/webhooks", "POST", url=f"{process.url}/webhooks/hubspot/hubspot-leads",
-                        batch_window_ms=50)
-        crm.sandbox.options["salesforce_outbound_url"] = f"{process.url}/webhooks/salesforce/salesforce"
+        outside.sandbox.hubspot.configure_webhooks(url=f"{process.url}/webhooks/hubspot/hubspot-leads",
+                                                   batch_window_ms=50)
+        outside.sandbox.salesforce.set_outbound_url(f"{process.url}/webhooks/salesforce/salesforce")
         enterprise = outside.create_sf_lead("bigco", segment="Enterprise", lead_score=10)
         hot = outside.create_sf_lead("hotco", segment="SMB", lead_score=93)
         cold = outside.create_sf_lead("coldco", segment="SMB", lead_score=40)
-        lead = outside.control("leads", "POST", vendor="hubspot", object="leads", first_name="Lena",
-                               last_name="Lead", email="lena@leadsobject.example", company="Leads Object AG")
+        lead = outside.sandbox.create_lead("hubspot", object="leads", first_name="Lena", last_name="Lead",
+                                           email="lena@leadsobject.example", company="Leads Object AG")
         lead_id = str(lead.get("id") or lead.get("Id"))
 
         want = {enterprise: maya_sf, hot: liam_sf, cold: sofia_sf}
         got = wait_until(lambda: (o := {i: outside.sf_owner(i) for i in want}) == want and o, 40,
                          "the custom-field rules' owners in Salesforce")
         assert got == want
-        record = wait_until(lambda: (r := outside.control(f"records/hubspot/leads/{lead_id}"))
+        record = wait_until(lambda: (r := outside.sandbox.record("hubspot", "leads", lead_id))
                             and r["properties"].get("hubspot_owner_id") and r, 40, "the Leads-object record owned")
         owner = record["properties"]["hubspot_owner_id"]
         assert owner == sofia_hs  # no segment or score on it: the last rule
         [contact_id] = crm.sandbox.vendor("hubspot").crm.associated("leads", lead_id, "contacts")
         assert outside.contact_owner(str(contact_id)) == owner  # sync_contact_owner: its contact too
     finally:
-        outside.control("hubspot/webhooks", "POST", url=None)
-        crm.sandbox.options["salesforce_outbound_url"] = None
+        outside.sandbox.hubspot.configure_webhooks(url=None)
+        outside.sandbox.salesforce.set_outbound_url(None)
     stop_cleanly(product)
     crm.sandbox.deliveries.wait_idle(5)

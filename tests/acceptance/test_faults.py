@@ -28,7 +28,6 @@ from datetime import datetime, timezone
 from urllib.parse import unquote_plus
 
 import pytest
-import requests
 import yaml
 from sqlalchemy import select
 
@@ -36,9 +35,11 @@ from connector.platform.db import get_db
 from connector.pipeline.models import Assignment, AssignmentEvent, InboxEvent
 from connector.routing.store import save_version
 from connector.routing.starter import starter_config
+from sandbox.client import SandboxClient
 from tests.pipeline.conftest import routed  # noqa: F401 — the fixture, reused
 from tests.pipeline.test_end_to_end import owner_in_crm
 from tests.pipeline.test_processes import ROOT, start_web, stop, wait_for_sandbox_requests, worker_env
+from tests.support.crm import point_crm_at
 
 pytestmark = pytest.mark.slow
 LEADS_PER_CRM = 50
@@ -84,8 +85,7 @@ class People:
 
     def __init__(self, routed, humans: dict[str, str]) -> None:
         self.routed, self.humans, self.log = routed, humans, routed.crm.sandbox.requests
-        self.http = requests.Session()
-        self.http.verify, self.http.trust_env = str(routed.crm.ca_path), False
+        self.control = SandboxClient(routed.crm.url, ca=routed.crm.ca_path)   # a connection of their own
         self.took: dict[tuple[str, str], str] = {}        # (vendor, lead id) -> the person's owner id
         self.after_5xx: dict[tuple[str, str], dict] = {}  # those taken after a failed write
         self.lock = threading.Lock()
@@ -98,11 +98,10 @@ class People:
             if (vendor, lead_id) in self.took:
                 return False
             self.took[(vendor, lead_id)] = self.humans[vendor]
-        path, body = (("salesforce/reassign", {"lead_id": lead_id, "owner_id": self.humans[vendor]})
-                      if vendor == "salesforce" else
-                      ("hubspot/reassign", {"contact_id": lead_id, "owner_id": self.humans[vendor]}))
-        response = self.http.post(f"{self.routed.crm.url}/__sandbox__/{path}", json=body, timeout=10)
-        assert response.status_code < 300, response.text
+        if vendor == "salesforce":
+            self.control.salesforce.reassign(lead_id, self.humans[vendor])
+        else:
+            self.control.hubspot.reassign(contact_id=lead_id, owner_id=self.humans[vendor])
         return True
 
     def _watch(self) -> None:
@@ -128,6 +127,7 @@ class People:
     def close(self) -> None:
         self.stopping.set()
         self.thread.join(5)
+        self.control.close()
 
 
 def _statuses(routed) -> dict[tuple[str, str], Assignment]:
@@ -175,8 +175,7 @@ def test_faults_never_overwrite_a_person_and_lose_no_lead(routed, tmp_path):
         rosters, exclude_emails=["admin@sandbox.example", *(u.email for u in people_users.values())])), actor="test")
     started = time.monotonic()
     web, url = start_web(routed, workers=2)
-    sandbox.vendor("hubspot").webhooks.configure(url=f"{url}/webhooks/hubspot/hubspot", batch_window_ms=50)
-    sandbox.options["salesforce_outbound_url"] = f"{url}/webhooks/salesforce/salesforce"
+    point_crm_at(routed.control, url)
     faults = sandbox.faults
     rules = [faults.add_error(503, rate=0.3, vendor="hubspot", method="POST", path="/crm/v3/objects/contacts/batch/update"),
              faults.add_error(503, rate=0.3, vendor="salesforce", method="PATCH", path="*/composite/sobjects"),
@@ -188,8 +187,7 @@ def test_faults_never_overwrite_a_person_and_lose_no_lead(routed, tmp_path):
                                 stdout=subprocess.DEVNULL, stderr=log, text=True) for log in logs]
     stop_weather = threading.Event()
     expiries = [0]
-    weather_http = requests.Session()
-    weather_http.verify, weather_http.trust_env = str(routed.crm.ca_path), False
+    weather_control = SandboxClient(routed.crm.url, ca=routed.crm.ca_path)
 
     def weather() -> None:
         """Every 2 s every Salesforce session expires; every 12 s (three times) a 429 burst on each
@@ -197,7 +195,7 @@ def test_faults_never_overwrite_a_person_and_lose_no_lead(routed, tmp_path):
         tick = 0
         while not stop_weather.wait(2):
             tick += 1
-            weather_http.post(f"{routed.crm.url}/__sandbox__/salesforce/expire-sessions", timeout=10).raise_for_status()
+            weather_control.salesforce.expire_sessions()
             expiries[0] += 1
             if tick % 6 == 1 and tick < 18:
                 rules.append(faults.add_burst(3, retry_after=1, vendor="hubspot", method="POST", path="*/batch/*"))
@@ -255,8 +253,8 @@ def test_faults_never_overwrite_a_person_and_lose_no_lead(routed, tmp_path):
             log.close()
         for rule in rules:
             faults.remove(rule.id)
-        sandbox.vendor("hubspot").webhooks.configure(url=None)   # no delivery to a stopped door
-        sandbox.options["salesforce_outbound_url"] = None
+        routed.control.hubspot.configure_webhooks(url=None)   # no delivery to a stopped door
+        routed.control.salesforce.set_outbound_url(None)
         attempts = [t for d in sandbox.deliveries.list() for t in d["attempts"]]
         web_output = stop(web)
     elapsed = time.monotonic() - started

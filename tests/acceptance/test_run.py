@@ -71,13 +71,13 @@ class Running:
 
 
 @pytest.fixture(scope="module")
-def running(crm, smtp, tmp_path_factory):
+def running(crm, crm_control, smtp, tmp_path_factory):
     folder = tmp_path_factory.mktemp("run")
     port = free_port()
     # Start on a fixed morning, before the 08:00 digest: tomorrow 07:40 UTC.
     tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=7, minute=40, second=0, microsecond=0)
-    crm.sandbox.reset()
-    crm.sandbox.deliveries.configure(delay_factor=0.01)
+    crm_control.reset()
+    crm_control.configure_deliveries(delay_factor=0.01)
     clock = FakeClock(folder, crm, start_offset=(tomorrow - datetime.now(timezone.utc)).total_seconds())
     env = environment(crm, smtp, folder, port, f"sqlite:///{folder / 'leadrouter.db'}",
                       LEADROUTER_WRITE_MAX_ATTEMPTS="2", LEADROUTER_POLL_INTERVAL_SECONDS="5", **clock.env())
@@ -88,7 +88,7 @@ def running(crm, smtp, tmp_path_factory):
     process = product.start("run", "run", "--port", str(port), port=port)
     try:
         process.wait_ready()
-        point_crm_at(crm, process.url)
+        point_crm_at(crm_control, process.url)
         running = Running(product, process, clock, crm)
         running.outside = Crm(crm)
         yield running
@@ -96,16 +96,16 @@ def running(crm, smtp, tmp_path_factory):
         print(product.dump())
         raise
     finally:
-        unpoint_crm(crm)
+        unpoint_crm(crm_control, crm)
         product.kill_all()
 
 
 @pytest.fixture
-def live(running, crm):
+def live(running, crm_control):
     """Per test: the running product (the sandbox is reset once per module: a CRM never reuses
     record ids, a reset one would); afterwards no traceback or ERROR line in its log."""
     yield running
-    crm.sandbox.faults.clear()
+    crm_control.clear_faults()
     running.product.assert_clean_logs()
 
 

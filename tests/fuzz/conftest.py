@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from connector.platform.db import get_db
 from connector.pipeline.models import InboxEvent
-from tests.conftest import make_test_app
+from tests.support.apps import build_app, dispose
 from tests.fuzz.tally import PARSED, TALLY
 
 HUBSPOT_SECRET = "fuzz-app-secret"
@@ -65,14 +65,14 @@ def tracebacks():
 @pytest.fixture(scope="module")
 def door(tmp_path_factory, tracebacks):
     tmp = tmp_path_factory.mktemp("fuzz")
-    app = make_test_app(f"sqlite:///{tmp / 'fuzz.db'}", tmp / "var", LEADROUTER_BASE_URL=BASE,
-                        LEADROUTER_HUBSPOT_TOKEN="pat-fuzz", LEADROUTER_HUBSPOT_APP_SECRET=HUBSPOT_SECRET,
-                        LEADROUTER_SALESFORCE_URL="https://login.example", LEADROUTER_SALESFORCE_CLIENT_ID="id",
-                        LEADROUTER_SALESFORCE_CLIENT_SECRET="secret", LEADROUTER_SALESFORCE_ORG_ID=ORG,
-                        LEADROUTER_INBOUND_SECRET=INBOUND_SECRET, LEADROUTER_SLACK_SIGNING_SECRET=SLACK_SECRET)
+    app = build_app(f"sqlite:///{tmp / 'fuzz.db'}", tmp / "var", LEADROUTER_BASE_URL=BASE,
+                    LEADROUTER_HUBSPOT_TOKEN="pat-fuzz", LEADROUTER_HUBSPOT_APP_SECRET=HUBSPOT_SECRET,
+                    LEADROUTER_SALESFORCE_URL="https://login.example", LEADROUTER_SALESFORCE_CLIENT_ID="id",
+                    LEADROUTER_SALESFORCE_CLIENT_SECRET="secret", LEADROUTER_SALESFORCE_ORG_ID=ORG,
+                    LEADROUTER_INBOUND_SECRET=INBOUND_SECRET, LEADROUTER_SLACK_SIGNING_SECRET=SLACK_SECRET)
     app.testing = False   # errors answered as the product answers them (500), not raised into the test
     yield app
-    get_db(app).dispose()
+    dispose(app)
 
 
 def stored(app) -> int:

@@ -20,7 +20,7 @@ from adapters.errors import WebhookRejected
 from adapters.hubspot import HubSpotAdapter
 from connector.notify.actions import SlackPayload, _payload
 from connector.routing.store import validate_text
-from tests.conftest import TEST_KEYS
+from tests.support.apps import TEST_KEYS
 from tests.fuzz.conftest import FUZZ
 from tests.fuzz.tally import PARSED
 from tests.fuzz.test_doors_fuzz import (bodies, hubspot_bodies, inbound_bodies, json_values, outbound_bodies,

@@ -4,15 +4,13 @@ the pipeline leaves them (status written, owner, summary, trace, written_at)."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from werkzeug.serving import make_server
+
+from sandbox.client import SandboxClient
 
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -53,23 +51,18 @@ SUMMARY = {"name": "Zoë Novak", "company": "Novak Robotics", "email": "zoe@nova
 
 
 @pytest.fixture
-def slack_sandbox(crm):
-    return crm
-
-
-@pytest.fixture
-def sandbox(slack_sandbox):
-    slack_sandbox.sandbox.reset()
-    slack_sandbox.sandbox.clock.set(T0)  # one clock for the sandbox and the app: signatures agree
-    return slack_sandbox.sandbox
+def sandbox(crm, crm_control):
+    crm_control.reset()
+    crm_control.set_clock(T0)  # one clock for the sandbox and the app: signatures agree
+    return crm.sandbox
 
 
 @dataclass
 class Kit:
     app: Any
-    sandbox: Any
+    sandbox: Any                 # the sandbox in this process: its clock, its Slack workspace
+    control: SandboxClient       # its control plane: Slack messages and clicks
     url: str
-    ca: str
 
     @property
     def db(self):
@@ -124,67 +117,54 @@ class Kit:
         return deliver_due(self.db, self.runtime.notifiers, self.now())
 
     def messages(self) -> list[dict]:
-        answer = requests.get(self.url + "/__sandbox__/slack/messages", verify=self.ca, timeout=5)
-        return answer.json()["messages"]
+        return self.control.slack.messages()
 
     def slack_user(self, key: str) -> str:
         return next(u.id for u in self.sandbox.vendor("slack").workspace.users.values() if u.key == key)
 
 
-def build_app(db_url: str, var_dir: Path, running, **extra):
-    from connector.routing import store as routing_store
+def notify_app(make_app, running, db_url: str | None = None, **extra):
+    """The app (``make_app``) with the room's routing config stored and Salesforce on ``running``."""
     from connector.platform.db import get_db
-    from tests.conftest import make_test_app
+    from connector.routing import store as routing_store
 
     routing = extra.pop("ROUTING", ROUTING)
-    app = make_test_app(db_url, var_dir, LEADROUTER_DEMO="off", LEADROUTER_SALESFORCE_URL=running.url,
-                        LEADROUTER_SALESFORCE_CLIENT_ID="sandbox", LEADROUTER_SALESFORCE_CLIENT_SECRET="sandbox",
-                        LEADROUTER_SLACK_CA_BUNDLE=str(running.ca_path), **extra)
+    app = make_app(db_url, LEADROUTER_DEMO="off", LEADROUTER_SALESFORCE_URL=running.url,
+                   LEADROUTER_SALESFORCE_CLIENT_ID="sandbox", LEADROUTER_SALESFORCE_CLIENT_SECRET="sandbox",
+                   NOTIFY_SLACK_CA_BUNDLE=str(running.ca_path), **extra)
     # create_app already ran notify.init_app(app)
     routing_store.save_version(get_db(app), routing, actor="test")
     return app
 
 
-def _kit(url: str, tmp_path: Path, running, sandbox, **extra):
-    app = build_app(url, tmp_path / "var", running,
-                    LEADROUTER_SLACK_BOT_TOKEN="xoxb-sandbox", LEADROUTER_SLACK_SIGNING_SECRET="sandbox-signing-secret",
-                    LEADROUTER_SLACK_BASE_URL=running.url + "/api/", **extra)
-    app.extensions["leadrouter.notify"].clock = sandbox.clock.now
-    return Kit(app, sandbox, running.url, str(running.ca_path))
+def make_kit(make_app, running, control: SandboxClient, db_url: str | None = None, **extra) -> Kit:
+    """Slack configured: the app's Slack Web API is the sandbox's, on the sandbox's clock."""
+    from connector.notify import get_runtime
+
+    app = notify_app(make_app, running, db_url,
+                     LEADROUTER_SLACK_BOT_TOKEN="xoxb-sandbox", LEADROUTER_SLACK_SIGNING_SECRET="sandbox-signing-secret",
+                     LEADROUTER_SLACK_BASE_URL=running.url + "/api/", **extra)
+    get_runtime(app).clock = running.sandbox.clock.now
+    return Kit(app, running.sandbox, control, running.url)
 
 
 @pytest.fixture
-def kit(sqlite_url, tmp_path, slack_sandbox, sandbox):
+def kit(make_app, crm, crm_control, sandbox):
     """Slack configured, on SQLite."""
-    made = _kit(sqlite_url, tmp_path, slack_sandbox, sandbox)
-    yield made
-    made.db.dispose()
+    return make_kit(make_app, crm, crm_control)
 
 
 @pytest.fixture
-def kit_db(db_url, tmp_path, slack_sandbox, sandbox):
+def kit_db(db_url, make_app, crm, crm_control, sandbox):
     """The same on SQLite and on PostgreSQL: for the storage-heavy paths (outbox, SLA walk)."""
-    made = _kit(db_url, tmp_path, slack_sandbox, sandbox)
-    yield made
-    made.db.dispose()
+    return make_kit(make_app, crm, crm_control, db_url)
 
 
 @pytest.fixture
-def served(kit):
+def served(kit, serve):
     """The app on a real port, as Slack's Interactivity Request URL."""
-    server = make_server("127.0.0.1", 0, kit.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    kit.sandbox.vendor("slack").interactivity_url = f"http://127.0.0.1:{server.server_port}/slack/actions"
-    yield kit
-    server.shutdown()
-
-
-def click(kit: Kit, message_ts: str, action_id: str, user: str = "maya") -> dict:
-    answer = requests.post(kit.url + "/__sandbox__/slack/click", verify=kit.ca, timeout=10,
-                           json={"message_ts": message_ts, "action_id": action_id, "user": user})
-    assert answer.status_code == 200, answer.text
-    return answer.json()
+    kit.control.slack.set_interactivity(f"{serve(kit.app).url}/slack/actions")
+    return kit
 
 
 def minutes(n: float) -> timedelta:

@@ -8,7 +8,7 @@ import time
 
 from connector.pipeline.models import Assignment
 from connector.notify.actions import accept_token
-from tests.web.conftest import make_user, sign_in
+from tests.support.web import make_user, sign_in
 
 
 def _path(kit, assignment_id: int, rep: str = "maya") -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from connector.pipeline.models import Assignment
 from connector.notify.models import Notification
-from tests.notify.conftest import Kit, build_app
+from tests.notify.conftest import Kit, notify_app
 
 USER, PASSWORD = "leadrouter", "s3cret pass"
 
@@ -72,25 +72,24 @@ def _smtp(certs, implicit: bool):
 
 
 @pytest.fixture
-def mail_kit(tmp_path, sqlite_url, slack_sandbox, sandbox, certs, request):
+def mail_kit(tmp_path, make_app, crm, crm_control, sandbox, certs, request):
     implicit = getattr(request, "param", "starttls") == "smtps"
     controller, box = _smtp(certs, implicit)
     scheme = "smtps" if implicit else "smtp"
     templates = tmp_path / "templates"
     templates.mkdir()
-    app = build_app(sqlite_url, tmp_path / "var", slack_sandbox,
-                    LEADROUTER_SMTP_URL=f"{scheme}://{USER}:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{controller.port}",
-                    LEADROUTER_EMAIL_FROM="leadrouter@demo.leadrouter.dev", LEADROUTER_NOTIFY_TEMPLATES_DIR=str(templates),
-                    LEADROUTER_SMTP_CA_BUNDLE=certs[1])
+    app = notify_app(make_app, crm,
+                     LEADROUTER_SMTP_URL=f"{scheme}://{USER}:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{controller.port}",
+                     LEADROUTER_EMAIL_FROM="leadrouter@demo.leadrouter.dev", NOTIFY_TEMPLATES_DIR=str(templates),
+                     NOTIFY_SMTP_CA_BUNDLE=certs[1])
     from connector.notify import get_runtime
 
     runtime = get_runtime(app)
     runtime.clock = sandbox.clock.now
-    kit = Kit(app, sandbox, slack_sandbox.url, str(slack_sandbox.ca_path))
+    kit = Kit(app, sandbox, crm_control, crm.url)
     kit.box, kit.templates = box, templates
     yield kit
     controller.stop()
-    kit.db.dispose()
 
 
 @pytest.mark.parametrize("mail_kit", ["starttls", "smtps"], indirect=True)

@@ -13,7 +13,6 @@ from connector.notify.models import Notification
 from connector.routing.models import Rep
 from connector.notify.sla import check_sla
 from connector.routing.active import RoutingConfigs
-from tests.notify.conftest import click
 
 LEAD = "00Q5g00000ZOEAAA"
 
@@ -122,7 +121,7 @@ def test_k_breaches_in_a_row_pause_the_rep_and_tell_the_manager_and_slack_unpaus
     kit.deliver()
     [dm] = [m for m in kit.messages() if "is paused" in m["message"]["blocks"][0]["text"]["text"]
             and m["channel"].startswith("D")]
-    assert click(kit, dm["ts"], "rep_unpause", user="maya")["status"] == 200
+    assert kit.control.slack.click(dm["ts"], "rep_unpause", "maya")["status"] == 200
     updated = next(m for m in kit.messages() if m["ts"] == dm["ts"])["message"]
     assert updated["text"] == "Maya Patel was un-paused at 2026-11-23 09:15 UTC and gets leads again."
     with kit.db.session() as session:

@@ -13,7 +13,6 @@ from connector.pipeline.models import Assignment, AssignmentEvent, InboxEvent
 from connector.notify.sla import check_sla
 from connector.routing.active import RoutingConfigs
 from sandbox.slack import signed_headers
-from tests.notify.conftest import click
 
 
 def _dm(kit) -> dict:
@@ -54,7 +53,7 @@ def test_accept_in_slack_stops_the_sla_clock_and_says_so_in_the_message(served):
     assignment_id = kit.written("maya")
     kit.deliver()
     kit.advance(3)
-    result = click(kit, _dm(kit)["ts"], "lead_accept", user="maya")
+    result = kit.control.slack.click(_dm(kit)["ts"], "lead_accept", "maya")
     assert result["status"] == 200
     with kit.db.session() as session:
         assignment = session.get(Assignment, assignment_id)
@@ -73,7 +72,7 @@ def test_pass_reroutes_the_lead_without_the_rep_who_passed(served):
     assignment_id = kit.written("maya")
     kit.deliver()
     ts = _dm(kit)["ts"]
-    assert click(kit, ts, "lead_pass", user="maya")["status"] == 200
+    assert kit.control.slack.click(ts, "lead_pass", "maya")["status"] == 200
     with kit.db.session() as session:
         row = session.scalars(select(InboxEvent).where(InboxEvent.lead_id == "00Q5g00000ZOEAAA")).one()
         assert (row.status, row.source) == ("pending", "reroute")
@@ -105,7 +104,7 @@ def test_a_click_on_a_message_we_did_not_send_to_the_rep_changes_nothing(served)
     # The channel post has no buttons; forge one there, as another user would see it.
     kit.sandbox.vendor("slack").workspace.find_message("C0LEADS01", channel_post["ts"])["message"]["blocks"].append(
         _dm(kit)["message"]["blocks"][-1])
-    click(kit, channel_post["ts"], "lead_accept", user="liam")
+    kit.control.slack.click(channel_post["ts"], "lead_accept", "liam")
     with kit.db.session() as session:
         assert session.get(Assignment, assignment_id).accepted_at is None
 
@@ -114,7 +113,7 @@ def test_another_user_clicking_the_reps_dm_changes_nothing(served):
     kit = served
     assignment_id = kit.written("maya")
     kit.deliver()
-    click(kit, _dm(kit)["ts"], "lead_pass", user="liam")
+    kit.control.slack.click(_dm(kit)["ts"], "lead_pass", "liam")
     with kit.db.session() as session:
         assert session.get(Assignment, assignment_id).sla_due_at is not None
         assert session.scalars(select(InboxEvent)).one().status == "done"

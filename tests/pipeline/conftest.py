@@ -4,25 +4,25 @@ rosters, and the sandbox's webhooks / outbound messages aimed at the app's doors
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import requests
 import yaml
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
+from connector.connections.registry import Connections, from_settings, get_connections, set_connections
 from connector.pipeline import jobs
-from connector.connections.registry import Connections, from_settings
 from connector.pipeline.models import Assignment, InboxEvent
-from connector.routing.store import save_version
-from connector.routing.starter import starter_config
 from connector.platform.db import get_db
-from tests.conftest import make_test_app
+from connector.routing.starter import starter_config
+from connector.routing.store import save_version
+from sandbox.client import SandboxClient
+from tests.support.crm import point_crm_at, unpoint_crm
+from tests.support.waiting import wait_until
 
 
 class FakeClock:
@@ -44,19 +44,15 @@ class Routed:
     url: str
     crm: Any
     clock: FakeClock
-    http: requests.Session
-
-    def control(self, path: str, method: str = "POST", **body: Any) -> Any:
-        response = self.http.request(method, f"{self.crm.url}/__sandbox__/{path}", json=body or None)
-        assert response.status_code < 300, response.text
-        return response.json()
+    http: requests.Session       # the vendors' APIs, trusting the sandbox's CA
+    control: SandboxClient       # the sandbox's control plane
 
     def create_leads(self, vendor: str, count: int, **fields: Any) -> list[str]:
         ids = []
         for n in range(count):
-            record = self.control("leads", vendor=vendor, first_name=f"Lead{n}", last_name="Test",
-                                  email=f"lead{n}.{vendor}.{time.monotonic_ns()}@prospect{n}.example",
-                                  company=f"Prospect {n}", country="US", **fields)
+            record = self.control.create_lead(vendor, first_name=f"Lead{n}", last_name="Test",
+                                              email=f"lead{n}.{vendor}.{time.monotonic_ns()}@prospect{n}.example",
+                                              company=f"Prospect {n}", country="US", **fields)
             ids.append(str(record.get("id") or record.get("Id")))
         return ids
 
@@ -73,15 +69,6 @@ class Routed:
 
     def drain(self):
         return jobs.drain(self.app, "test-worker")
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sandbox_settings(crm, base_url: str) -> dict[str, str]:
@@ -104,36 +91,24 @@ def sandbox_settings(crm, base_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def routed(crm, db_url, tmp_path):
-    crm.sandbox.reset()
-    crm.sandbox.deliveries.configure(delay_factor=0.01)
-    holder: dict[str, Any] = {}
-    server = make_server("127.0.0.1", 0, lambda env, start_response: holder["app"](env, start_response),
-                         threaded=True)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    app = make_test_app(db_url, tmp_path / "var", **sandbox_settings(crm, url))
+def routed(crm, crm_control, db_url, make_app, serve):
+    crm_control.reset()
+    crm_control.configure_deliveries(delay_factor=0.01)
+    served = serve()
+    app = make_app(db_url, **sandbox_settings(crm, served.url))
     # Retries inside the adapters must not sleep in tests; the pipeline's own clock is ours.
-    app.extensions["leadrouter.connections"] = Connections(from_settings(app.config["LEADROUTER_SETTINGS"]),
-                                                           sleep=lambda _s: None)
+    set_connections(app, Connections(from_settings(app.config["LEADROUTER_SETTINGS"]), sleep=lambda _s: None))
     clock = FakeClock()
     jobs.runtime(app).pipeline.clock = clock
-    holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    served.app = app
 
-    connections = app.extensions["leadrouter.connections"]
+    connections = get_connections(app)
     rosters = {name: connections.adapter(name).read_roster() for name in connections.names()}
     config = starter_config(rosters, exclude_emails=["admin@sandbox.example"])
     save_version(get_db(app), yaml.safe_dump(config, sort_keys=False), actor="test")
 
-    crm.sandbox.vendor("hubspot").webhooks.configure(url=f"{url}/webhooks/hubspot/hubspot", batch_window_ms=50)
-    crm.sandbox.options["salesforce_outbound_url"] = f"{url}/webhooks/salesforce/salesforce"
+    point_crm_at(crm_control, served.url)
     http = requests.Session()
     http.verify, http.trust_env = str(crm.ca_path), False
-    yield Routed(app, url, crm, clock, http)
-    crm.sandbox.vendor("hubspot").webhooks.configure(url=None)
-    crm.sandbox.options["salesforce_outbound_url"] = None
-    crm.sandbox.deliveries.wait_idle(5)
-    server.shutdown()
-    connections.close()
-    get_db(app).dispose()
+    yield Routed(app, served.url, crm, clock, http, crm_control)
+    unpoint_crm(crm_control, crm)

@@ -21,8 +21,8 @@ def cli(routed, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_backlog_waits_for_backfill_which_dry_runs_then_queues_it(routed):
-    routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)  # only the poller sees records
-    routed.crm.sandbox.options["salesforce_outbound_url"] = None
+    routed.control.hubspot.configure_webhooks(url=None)  # only the poller sees records
+    routed.control.salesforce.set_outbound_url(None)
     since = (datetime.now(timezone.utc) - timedelta(seconds=2)).isoformat()
     backlog = create_contacts(routed, 50)  # unassigned records that exist before we connect
     time.sleep(1.1)
@@ -64,8 +64,8 @@ def test_a_burst_of_records_in_one_second_keeps_the_poller_moving(routed):
     created in the same instant made it longer than the column once (the poll failed forever)."""
     from connector.pipeline import jobs
 
-    routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)
-    routed.crm.sandbox.options["salesforce_outbound_url"] = None
+    routed.control.hubspot.configure_webhooks(url=None)
+    routed.control.salesforce.set_outbound_url(None)
     from connector.connections.service import record_connections
 
     record_connections(routed.app)

@@ -8,7 +8,6 @@ import sys
 from connector.platform.db import get_db
 from connector.connections.models import Connection
 from connector.pipeline.models import LeadStatus
-from tests.conftest import make_test_app
 from tests.pipeline.test_end_to_end import owner_in_crm
 from tests.pipeline.test_processes import ROOT, worker_env
 
@@ -42,8 +41,8 @@ def test_a_broken_stored_connection_does_not_stop_the_others_in_a_worker_process
         assert owner_in_crm(routed, "hubspot", a.lead_id) == a.owner_crm_id
 
 
-def test_readyz_names_the_broken_connection_and_its_reason_and_stays_ready(sqlite_url, tmp_path):
-    app = make_test_app(sqlite_url, tmp_path / "var")
+def test_readyz_names_the_broken_connection_and_its_reason_and_stays_ready(make_app):
+    app = make_app()
     store_broken_connection(app)
     response = app.test_client().get("/readyz")
     assert response.status_code == 200
@@ -51,4 +50,3 @@ def test_readyz_names_the_broken_connection_and_its_reason_and_stays_ready(sqlit
     assert body["status"] == "ok"
     assert body["connections"]["sf-broken"]["status"] == "broken"
     assert BROKEN_REASON in body["connections"]["sf-broken"]["error"]
-    get_db(app).dispose()

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from connector.platform.db import get_db
 from connector.pipeline.models import InboxEvent
-from tests.conftest import make_test_app
 
 SECRET = "app-secret-for-tests"
 INBOUND = "inbound-secret-for-tests"
@@ -22,14 +21,12 @@ BASE = "http://localhost"
 
 
 @pytest.fixture
-def door(sqlite_url, tmp_path):
-    app = make_test_app(sqlite_url, tmp_path / "var", LEADROUTER_BASE_URL=BASE,
-                        LEADROUTER_HUBSPOT_TOKEN="pat-test", LEADROUTER_HUBSPOT_APP_SECRET=SECRET,
-                        LEADROUTER_SALESFORCE_URL="https://login.example", LEADROUTER_SALESFORCE_CLIENT_ID="id",
-                        LEADROUTER_SALESFORCE_CLIENT_SECRET="secret", LEADROUTER_SALESFORCE_ORG_ID=ORG,
-                        LEADROUTER_INBOUND_SECRET=INBOUND)
-    yield app
-    get_db(app).dispose()
+def door(make_app):
+    return make_app(LEADROUTER_BASE_URL=BASE,
+                    LEADROUTER_HUBSPOT_TOKEN="pat-test", LEADROUTER_HUBSPOT_APP_SECRET=SECRET,
+                    LEADROUTER_SALESFORCE_URL="https://login.example", LEADROUTER_SALESFORCE_CLIENT_ID="id",
+                    LEADROUTER_SALESFORCE_CLIENT_SECRET="secret", LEADROUTER_SALESFORCE_ORG_ID=ORG,
+                    LEADROUTER_INBOUND_SECRET=INBOUND)
 
 
 def stored(app) -> int:
@@ -278,39 +275,28 @@ def test_the_inbound_signature_covers_the_timestamp(door):
     assert stored(door) == 0
 
 
-def test_an_inbound_request_replayed_to_another_web_process_is_refused(db_url, tmp_path):
+def test_an_inbound_request_replayed_to_another_web_process_is_refused(db_url, tmp_path, make_app):
     """Two apps on one database stand for two gunicorn workers: the second sees the replay."""
     settings = dict(LEADROUTER_BASE_URL=BASE, LEADROUTER_SALESFORCE_URL="https://login.example",
                     LEADROUTER_SALESFORCE_CLIENT_ID="id", LEADROUTER_SALESFORCE_CLIENT_SECRET="secret",
                     LEADROUTER_SALESFORCE_ORG_ID=ORG, LEADROUTER_INBOUND_SECRET=INBOUND)
-    first = make_test_app(db_url, tmp_path / "var1", **settings)
-    second = make_test_app(db_url, tmp_path / "var2", **settings)
-    try:
-        body = json.dumps({"lead_id": "00Q5g00000AbCdEAAV"}).encode()
-        headers = inbound_headers(body)
-        assert post_inbound(first, body, headers).status_code == 200
-        replay = post_inbound(second, body, headers)
-        assert replay.status_code == 409 and "replay" in replay.get_json()["error"]
-        again = post_inbound(first, body, headers)
-        assert again.status_code == 409
-        assert stored(first) == 1
-        # the same lead signed afresh is a new request (and a duplicate in the inbox, not a 409)
-        assert post_inbound(second, body, inbound_headers(body, age=30)).status_code == 200  # surely another second
-    finally:
-        get_db(first).dispose()
-        get_db(second).dispose()
+    first = make_app(db_url, tmp_path / "var1", **settings)
+    second = make_app(db_url, tmp_path / "var2", **settings)
+    body = json.dumps({"lead_id": "00Q5g00000AbCdEAAV"}).encode()
+    headers = inbound_headers(body)
+    assert post_inbound(first, body, headers).status_code == 200
+    replay = post_inbound(second, body, headers)
+    assert replay.status_code == 409 and "replay" in replay.get_json()["error"]
+    again = post_inbound(first, body, headers)
+    assert again.status_code == 409
+    assert stored(first) == 1
+    # the same lead signed afresh is a new request (and a duplicate in the inbox, not a 409)
+    assert post_inbound(second, body, inbound_headers(body, age=30)).status_code == 200  # surely another second
 
 
 @pytest.fixture
-def served_door(door):
-    from werkzeug.serving import make_server
-    import threading
-
-    server = make_server("127.0.0.1", 0, door, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield door, server.server_port
-    server.shutdown()
+def served_door(door, serve):
+    return door, serve(door).port
 
 
 def _post_chunked(port: int, path: str, body: bytes, headers: dict) -> tuple[int, dict]:

@@ -10,7 +10,7 @@ from connector.pipeline.models import AssignmentEvent, LeadStatus
 
 def owner_in_crm(routed, vendor: str, lead_id: str) -> str | None:
     kind = "Lead" if vendor == "salesforce" else "contacts"
-    record = routed.control(f"records/{vendor}/{kind}/{lead_id}", method="GET")
+    record = routed.control.record(vendor, kind, lead_id)
     return record.get("OwnerId") if vendor == "salesforce" else record["properties"].get("hubspot_owner_id")
 
 
@@ -39,8 +39,8 @@ def test_webhooks_in_owners_written_back_and_every_step_logged(routed):
 
 
 def test_polling_catches_leads_no_webhook_announced(routed):
-    routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)
-    routed.crm.sandbox.options["salesforce_outbound_url"] = None
+    routed.control.hubspot.configure_webhooks(url=None)
+    routed.control.salesforce.set_outbound_url(None)
     from connector.pipeline import jobs
 
     from connector.connections.service import record_connections

@@ -36,7 +36,7 @@ def test_flaky_crms_with_5xx_and_429_bursts_still_assign_every_lead(routed):
         by_lead = {a.lead_id: a for a in routed.assignments() if a.connection == vendor}
         for lead_id in ids:
             assert owner_in_crm(routed, vendor, lead_id) == by_lead[lead_id].owner_crm_id
-    hits = routed.control("stats", method="GET")
+    hits = routed.control.stats()
     assert hits  # the sandbox saw the traffic it faulted
 
 
@@ -44,14 +44,14 @@ def test_an_expired_salesforce_session_logs_in_again(routed):
     routed.create_leads("salesforce", 2)
     routed.wait_for_inbox(2)
     assert routed.drain().written == 2
-    routed.control("salesforce/expire-sessions")
+    routed.control.salesforce.expire_sessions()
     routed.create_leads("salesforce", 2)
     routed.wait_for_inbox(4)
     assert routed.drain().written == 2
 
 
 def test_duplicated_and_reordered_webhooks_assign_each_lead_once(routed):
-    routed.crm.sandbox.vendor("hubspot").webhooks.configure(duplicate_rate=1.0, reorder=True)
+    routed.control.hubspot.configure_webhooks(duplicate_rate=1.0, reorder=True)
     routed.crm.sandbox.deliveries.configure(duplicate_rate=1.0)
     ids = routed.create_leads("hubspot", 5)
     routed.crm.sandbox.vendor("hubspot").webhooks.flush()
@@ -69,10 +69,10 @@ def test_a_human_who_took_the_lead_first_is_never_overwritten(routed):
     routed.wait_for_inbox(2)
     connections = routed.app.extensions["leadrouter.connections"]
     human_hs = [u for u in connections.adapter("hubspot").read_roster() if u.active][-1].id
-    routed.control("hubspot/reassign", contact_id=hubspot_id, owner_id=human_hs)
+    routed.control.hubspot.reassign(contact_id=hubspot_id, owner_id=human_hs)
     human_sf = [u for u in connections.adapter("salesforce").read_roster() if u.active][-1].id
     # The Salesforce human acts after our first API call of the batch: between read and write.
-    routed.control("salesforce/reassign", lead_id=salesforce_id, owner_id=human_sf, after_calls=1)
+    routed.control.salesforce.reassign(salesforce_id, human_sf, after_calls=1)
     report = routed.drain()
     assert report.taken_by_human == 2 and report.written == 0
     assert owner_in_crm(routed, "hubspot", hubspot_id) == str(human_hs)
@@ -122,7 +122,7 @@ def test_load_stays_true_when_a_human_takes_one_lead_while_we_assign_another(rou
                                                path="/crm/v3/objects/contacts/batch/update")
     assert routed.drain().retrying == 2  # both decided for ana, her load counts them
     routed.crm.sandbox.faults.remove(down.id)
-    routed.control("hubspot/reassign", contact_id=first, owner_id=human.id)
+    routed.control.hubspot.reassign(contact_id=first, owner_id=human.id)
     (third,) = routed.create_leads("hubspot", 1)
     routed.wait_for_inbox(3)
     routed.clock.advance(hours=1)

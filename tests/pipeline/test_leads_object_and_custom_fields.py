@@ -26,7 +26,7 @@ def hubspot_leads_spec(routed, **extra) -> HubSpotConnection:
 
 
 def record(routed, kind: str, record_id: str) -> dict:
-    return routed.control(f"records/hubspot/{kind}/{record_id}", method="GET")
+    return routed.control.record("hubspot", kind, record_id)
 
 
 def test_hubspot_leads_object_routed_owner_on_the_lead_and_its_contact(routed):

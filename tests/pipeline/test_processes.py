@@ -17,8 +17,9 @@ import yaml
 from connector.platform.db import get_db
 from connector.pipeline.models import LeadStatus
 from connector.routing.store import save_version
-from tests.conftest import TEST_KEYS
-from tests.pipeline.conftest import sandbox_settings, wait_until
+from tests.pipeline.conftest import sandbox_settings
+from tests.support.apps import TEST_KEYS
+from tests.support.waiting import free_port, wait_until
 from tests.pipeline.test_end_to_end import owner_in_crm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,14 +171,6 @@ def test_a_living_worker_keeps_its_claim_past_the_lease_while_the_crm_is_slow(po
 
 
 # -- the web server under gunicorn ----------------------------------------------------------------
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_web(routed, workers: int = 3, **env: str) -> tuple[subprocess.Popen, str]:
     """``python app.py web --workers N`` on a free port, pointed at the routed test's database and
     sandbox; returns once /healthz answers."""
@@ -250,7 +243,7 @@ def test_gunicorn_workers_never_share_a_database_connection(postgres_routed):
     from connector.pipeline.models import InboxEvent
 
     routed = postgres_routed
-    routed.crm.sandbox.vendor("hubspot").webhooks.configure(url=None)   # only our requests
+    routed.control.hubspot.configure_webhooks(url=None)   # only our requests
     contacts = create_contacts(routed, 60)
     assert routed.count(InboxEvent) == 0
     process, url = start_web(routed, workers=3)

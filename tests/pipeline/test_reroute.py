@@ -37,7 +37,7 @@ def test_a_lead_someone_else_took_meanwhile_is_not_rerouted(routed):
     connections = routed.app.extensions["leadrouter.connections"]
     other = next(u.id for u in connections.adapter("hubspot").read_roster()
                  if u.active and u.id != first.owner_crm_id and u.email != "admin@sandbox.example")
-    routed.control("hubspot/reassign", contact_id=lead_id, owner_id=other)
+    routed.control.hubspot.reassign(contact_id=lead_id, owner_id=other)
     with get_db(routed.app).session() as session:
         enqueue(session, "hubspot", [IncomingLead(lead_id, "reroute", payload=InboxPayload(exclude=(first.rep_id,)))],
                 datetime.now(timezone.utc), requeue=True)

@@ -23,11 +23,12 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from tests.support.waiting import free_port
 
 INSTALL_HINT = "apt-get install postgresql"
 SETTINGS = ("-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -51,12 +52,6 @@ def find_bindir() -> Path | None:
         return max(found, key=lambda p: [int(n) for n in re.findall(r"\d+", p.parent.name)] or [0])
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Cluster:
@@ -104,7 +99,7 @@ class Cluster:
             self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
                       "--no-sync", "--no-instructions")
             for attempt in range(attempts):  # another process may take the free port first
-                self.port = _free_port()
+                self.port = free_port()
                 try:
                     self._run("pg_ctl", "-D", str(data), "-l", str(self.dir / "log"), "-w", "-t", "60", "start",
                               "-o", f"-p {self.port} -k {self.dir} {SETTINGS}")

@@ -5,12 +5,11 @@ through Playwright. Without /usr/bin/chromium the tests skip locally (summed up 
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BROWSER_SKIP
+from tests.support.machine import BROWSER_SKIP
 
 # TEST_CHROMIUM names another binary (a test checks the no-browser path with it).
 CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
@@ -28,16 +27,9 @@ def need_chromium() -> None:
 
 
 @pytest.fixture
-def live_server(web_app):
-    """The test app on a free port; yields its base URL."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, web_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+def live_server(app, serve):
+    """The test app on a free port: its base URL."""
+    return serve(app).url
 
 
 @pytest.fixture(scope="session")

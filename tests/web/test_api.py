@@ -12,7 +12,7 @@ from connector.routing import store as routing_store
 from connector.pipeline.models import Assignment, InboxEvent
 from connector.platform.models import AuditLog
 from connector.web import users
-from tests.web.conftest import ROUTING, post
+from tests.support.web import ROUTING, post
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def token(db, manager) -> str:
 
 
 @pytest.fixture
-def api(web_app, token):
-    client = web_app.test_client()
+def api(app, token):
+    client = app.test_client()
     auth = {"Authorization": f"Bearer {token}"}
 
     class Api:
@@ -45,9 +45,9 @@ def _routes(app, sample: bool = True) -> list[tuple[str, str]]:
     return sorted(out)
 
 
-def test_every_api_route_without_a_token_is_401(web_app, token):
-    client = web_app.test_client()
-    routes = _routes(web_app)
+def test_every_api_route_without_a_token_is_401(app, token):
+    client = app.test_client()
+    routes = _routes(app)
     assert len(routes) >= 13
     for method, path in routes:
         for headers in ({}, {"Authorization": "Bearer lr_not-a-token"}, {"Authorization": f"Basic {token}"}):
@@ -136,22 +136,22 @@ def test_simulate_through_the_api(api, routing):
     assert api.post("/simulate", data="[1]", content_type="application/json").status_code == 422
 
 
-def test_the_openapi_document_describes_exactly_the_api_routes(web_app):
-    doc = web_app.test_client().get("/api/v1/openapi.json").get_json()
+def test_the_openapi_document_describes_exactly_the_api_routes(app):
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     documented = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
-    routes = set(_routes(web_app, sample=False))
+    routes = set(_routes(app, sample=False))
     assert routes == documented
 
 
-def test_fuzzing_the_openapi_document_never_gets_a_5xx(web_app, token, routing, db):
+def test_fuzzing_the_openapi_document_never_gets_a_5xx(app, token, routing, db):
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
     from schemathesis.checks import not_a_server_error
 
     with db.session() as session:
         session.add(Assignment(connection="hubspot", lead_id="1", status="dead", trace=[]))
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", web_app)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 13
     for operation in operations:
@@ -185,8 +185,8 @@ def test_a_reps_routing_fields_through_the_api(api, routing, db):
     assert api.patch("/roster/bruno", json={"colour": "blue"}).status_code == 422
 
 
-def test_connections_through_the_api_take_every_key_and_never_show_a_secret(web_app, db, admin, manager):
-    client = web_app.test_client()
+def test_connections_through_the_api_take_every_key_and_never_show_a_secret(app, db, admin, manager):
+    client = app.test_client()
     admin_auth = {"Authorization": f"Bearer {users.create_token(db, admin, 'git')}"}
     manager_auth = {"Authorization": f"Bearer {users.create_token(db, manager, 'ci')}"}
     body = {"name": "hubspot-eu", "kind": "hubspot", "token": "pat-eu-secret", "portal_id": "4455",

@@ -15,7 +15,7 @@ from connector.pipeline.models import Assignment, InboxEvent
 from connector.connections.models import Connection
 from connector.routing.models import Rep
 from tests.web.browser import ARTIFACTS, browser, live_server, page  # noqa: F401 — fixtures
-from tests.web.conftest import PASSWORD
+from tests.support.web import PASSWORD
 
 VENDOR = Path(__file__).resolve().parents[2] / "connector" / "web" / "static" / "vendor" / "chartjs"
 CSV = "id,email,country,industry,employees\nL1,cto@acme.com,US,Retail,20\nL2,x@y.io,ES,Retail,10\n"

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from connector.connections import health as health_room
 from connector.connections.models import Connection, ConnectionHealthRecord
 from connector.web import users
-from tests.conftest import TEST_KEYS
-from tests.test_cli import run_cli
-from tests.web.conftest import post
+from tests.support.apps import TEST_KEYS
+from tests.support.cli import run_cli
+from tests.support.web import post
 
 HUBSPOT = {"kind": "hubspot", "name": "hubspot-eu", "poll_interval_s": "120", "enabled": "1",
            "app_secret": "app-secret-value"}
@@ -72,31 +72,26 @@ def test_the_web_shows_what_another_process_saw(admin_client, db, crm, tmp_path)
     assert "none seen yet" not in section[:section.index("</dl>")] and "calls left" in section
 
 
-def test_readyz_detail_has_each_connections_health_and_plain_readyz_is_unchanged(sqlite_url, tmp_path, crm):
-    from tests.conftest import make_test_app
-
+def test_readyz_detail_has_each_connections_health_and_plain_readyz_is_unchanged(make_app, crm):
     crm.sandbox.reset()
-    app = make_test_app(sqlite_url, tmp_path / "var", LEADROUTER_HUBSPOT_TOKEN=crm.sandbox.options["hubspot_token"],
-                        LEADROUTER_HUBSPOT_BASE_URL=crm.url, LEADROUTER_HUBSPOT_CA_BUNDLE=str(crm.ca_path))
-    try:
-        client = app.test_client()
-        plain = client.get("/readyz").get_json()
-        assert plain["connections"] == {"hubspot": {"status": "ok"}}
-        empty = client.get("/readyz?detail=1").get_json()["connections"]["hubspot"]
-        assert empty == {"status": "ok", "health": {"last_ok_at": None, "last_error": None, "headroom": None}}
-        app.extensions["leadrouter.connections"].adapter("hubspot").read_roster()   # what a worker does
-        with app.app_context():
-            health_room.flush_job(app)   # the scheduled job of every process that runs jobs
-        detail = client.get("/readyz?detail=1").get_json()
-        entry = detail["connections"]["hubspot"]
-        assert detail["status"] == "ok" and entry["status"] == "ok"
-        assert entry["health"]["last_ok_at"].endswith("Z") and entry["health"]["last_error"] is None
-        limits = crm.sandbox.vendor("hubspot").limiter.snapshot_locked()
-        headroom = entry["health"]["headroom"]
-        assert headroom["daily_max"] == limits["daily_max"] and headroom["window_max"] == limits["ten_second_max"]
-        assert client.get("/readyz").get_json() == plain
-    finally:
-        app.extensions["leadrouter.db"].dispose()
+    app = make_app(LEADROUTER_HUBSPOT_TOKEN=crm.sandbox.options["hubspot_token"],
+                   LEADROUTER_HUBSPOT_BASE_URL=crm.url, LEADROUTER_HUBSPOT_CA_BUNDLE=str(crm.ca_path))
+    client = app.test_client()
+    plain = client.get("/readyz").get_json()
+    assert plain["connections"] == {"hubspot": {"status": "ok"}}
+    empty = client.get("/readyz?detail=1").get_json()["connections"]["hubspot"]
+    assert empty == {"status": "ok", "health": {"last_ok_at": None, "last_error": None, "headroom": None}}
+    app.extensions["leadrouter.connections"].adapter("hubspot").read_roster()   # what a worker does
+    with app.app_context():
+        health_room.flush_job(app)   # the scheduled job of every process that runs jobs
+    detail = client.get("/readyz?detail=1").get_json()
+    entry = detail["connections"]["hubspot"]
+    assert detail["status"] == "ok" and entry["status"] == "ok"
+    assert entry["health"]["last_ok_at"].endswith("Z") and entry["health"]["last_error"] is None
+    limits = crm.sandbox.vendor("hubspot").limiter.snapshot_locked()
+    headroom = entry["health"]["headroom"]
+    assert headroom["daily_max"] == limits["daily_max"] and headroom["window_max"] == limits["ten_second_max"]
+    assert client.get("/readyz").get_json() == plain
 
 
 def test_health_is_written_at_most_every_few_seconds_per_connection(db):
@@ -124,10 +119,10 @@ def test_health_is_written_at_most_every_few_seconds_per_connection(db):
         assert session.get(ConnectionHealthRecord, "hs").last_ok_at.year == 2099
 
 
-def test_the_api_tests_a_connection_for_admins_only(web_app, db, admin, manager, admin_client, crm):
+def test_the_api_tests_a_connection_for_admins_only(app, db, admin, manager, admin_client, crm):
     crm.sandbox.reset()
     _stored_hubspot(admin_client, db, crm, crm.sandbox.options["hubspot_token"], ["segmnt"])
-    client = web_app.test_client()
+    client = app.test_client()
     admin_token, manager_token = users.create_token(db, admin, "ci"), users.create_token(db, manager, "ci")
     refused = client.post("/api/v1/connections/hubspot-eu/test", headers={"Authorization": f"Bearer {manager_token}"})
     assert refused.status_code == 403

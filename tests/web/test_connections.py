@@ -7,7 +7,7 @@ import re
 
 from connector.platform.models import AuditLog
 from connector.connections.models import Connection
-from tests.web.conftest import post
+from tests.support.web import post
 
 HUBSPOT = {"kind": "hubspot", "name": "hubspot-eu", "base_url": "https://api.hubapi.com", "poll_interval_s": "120",
            "enabled": "1", "token": "pat-na1-very-secret", "app_secret": "app-secret-value"}
@@ -23,7 +23,7 @@ def test_a_manager_cannot_open_connections_or_their_secrets(manager_client, db):
     assert "Connections" not in manager_client.get("/settings/").get_data(as_text=True)
 
 
-def test_secrets_are_stored_encrypted_and_never_shown(admin_client, db, web_app):
+def test_secrets_are_stored_encrypted_and_never_shown(admin_client, db, app):
     response = post(admin_client, "/settings/connections/new?kind=hubspot", HUBSPOT)
     assert response.status_code == 302, response.get_data(as_text=True)
     with db.session() as session:
@@ -31,7 +31,7 @@ def test_secrets_are_stored_encrypted_and_never_shown(admin_client, db, web_app)
         assert "very-secret" not in (row.secrets or "") and row.poll_interval_s == 120
         audit = session.query(AuditLog).filter_by(action="connection.save").one()
         assert audit.detail["secrets_changed"] == ["token", "app_secret"] and "very-secret" not in str(audit.detail)
-    box = web_app.extensions["leadrouter.secrets"]
+    box = app.extensions["leadrouter.secrets"]
     assert "pat-na1-very-secret" in box.decrypt(row.secrets)
     for url in ("/settings/connections/", f"/settings/connections/{row.id}"):
         page = admin_client.get(url).get_data(as_text=True)
@@ -40,13 +40,13 @@ def test_secrets_are_stored_encrypted_and_never_shown(admin_client, db, web_app)
     assert "/webhooks/hubspot/hubspot-eu" in admin_client.get("/settings/connections/").get_data(as_text=True)
 
 
-def test_a_blank_secret_keeps_the_stored_one(admin_client, db, web_app):
+def test_a_blank_secret_keeps_the_stored_one(admin_client, db, app):
     post(admin_client, "/settings/connections/new?kind=hubspot", HUBSPOT)
     post(admin_client, "/settings/connections/1", {**HUBSPOT, "token": "", "app_secret": "", "poll_interval_s": "300"})
     with db.session() as session:
         row = session.query(Connection).one()
     assert row.poll_interval_s == 300
-    assert "pat-na1-very-secret" in web_app.extensions["leadrouter.secrets"].decrypt(row.secrets)
+    assert "pat-na1-very-secret" in app.extensions["leadrouter.secrets"].decrypt(row.secrets)
 
 
 def test_bad_fields_are_shown_next_to_them(admin_client):
@@ -74,7 +74,7 @@ def test_a_refused_token_is_explained(admin_client, crm):
     assert 'class="ok"' not in page and "the credentials were refused" in page
 
 
-def test_stored_connections_become_specs_for_the_worker(admin_client, db, web_app):
+def test_stored_connections_become_specs_for_the_worker(admin_client, db, app):
     from connector.connections import service as connections
 
     post(admin_client, "/settings/connections/new?kind=salesforce",
@@ -83,7 +83,7 @@ def test_stored_connections_become_specs_for_the_worker(admin_client, db, web_ap
           "poll_interval_seconds": "60", "enabled": "1", "recheck_before_write": "1",
           "fields": "score: Lead_Score__c\nproduct: Product_Interest__c", "extra_fields": "Segment__c",
           "closed_statuses": "Closed - Not Converted", "backfill": "2026-11-01", "cursor_field": "CreatedDate"})
-    [spec] = connections.specs(db, web_app.extensions["leadrouter.secrets"])
+    [spec] = connections.specs(db, app.extensions["leadrouter.secrets"])
     assert (spec.name, spec.kind, spec.secrets()) == ("sf", "salesforce", {"client_secret": "s3cret"})
     assert spec.intake_queues == ["Inbound Leads", "00G000000000001"]
     assert spec.adapter_settings()["auth"] == "client_credentials"
@@ -96,6 +96,6 @@ def test_stored_connections_become_specs_for_the_worker(admin_client, db, web_ap
     post(admin_client, "/settings/connections/1", {"kind": "salesforce", "name": "sf",
          "url": "https://login.salesforce.com", "client_id": "abc", "enabled": "1", "recheck_before_write": "1",
          "fields": "score: Lead_Score__c", "extra_fields": "Segment__c"})
-    [again] = connections.specs(db, web_app.extensions["leadrouter.secrets"])
+    [again] = connections.specs(db, app.extensions["leadrouter.secrets"])
     assert again.secrets() == {"client_secret": "s3cret"} and again.fields == {"score": "Lead_Score__c"}
     assert "s3cret" not in repr(spec) and "s3cret" not in str(spec.public())

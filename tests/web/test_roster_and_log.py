@@ -11,7 +11,7 @@ from connector.pipeline.models import Assignment, AssignmentEvent, InboxEvent
 from connector.platform.models import AuditLog
 from connector.routing.models import Rep
 from connector.routing.active import RoutingConfigs
-from tests.web.conftest import post
+from tests.support.web import post
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
 

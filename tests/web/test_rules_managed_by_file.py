@@ -4,21 +4,18 @@ and offer no edit, save, rollback or import form; posts, the API's rule writes a
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from connector.platform.db import get_db
 from connector.routing import store as routing_store
 from connector.web import users
-from tests.conftest import TEST_KEYS
-from tests.web.conftest import ROUTING, csrf_of, make_user, sign_in
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.support.apps import TEST_KEYS
+from tests.support.cli import run_cli
+from tests.support.web import ROUTING, csrf_of, make_user, sign_in
 
 
 @pytest.fixture
@@ -29,21 +26,15 @@ def rules_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def managed(migrated_template: Path, tmp_path: Path, rules_file: Path):
+def managed(make_app, rules_file: Path):
     """The app with LEADROUTER_ROUTING_CONFIG, the file stored as start-up stores it, a signed-in manager."""
-    from app import create_app
-
-    shutil.copy(migrated_template, tmp_path / "leadrouter.db")
-    app = create_app({"TESTING": True, "LEADROUTER_DATABASE_URL": f"sqlite:///{tmp_path / 'leadrouter.db'}",
-                      "LEADROUTER_VAR_DIR": str(tmp_path / "var"), "LEADROUTER_ROUTING_CONFIG": str(rules_file),
-                      **TEST_KEYS})
-    db = app.extensions["leadrouter.db"]
+    app = make_app(LEADROUTER_ROUTING_CONFIG=str(rules_file))
+    db = get_db(app)
     routing_store.save_version(db, ROUTING, actor=f"file:{rules_file}", from_file=True)
     principal = make_user(db, "manager@example.com", "manager")
     client = app.test_client()
     sign_in(client, principal.email)
-    yield app, db, client, principal
-    db.dispose()
+    return app, db, client, principal
 
 
 def _versions(db) -> int:
@@ -99,10 +90,7 @@ def test_the_apis_rule_writes_are_refused_with_409(managed, rules_file):
 
 
 def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {"PATH": os.environ["PATH"], "LEADROUTER_VAR_DIR": str(tmp_path / "var"),
-                   "LEADROUTER_LOG_LEVEL": "WARNING", **TEST_KEYS, **env}
-    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env=environment, capture_output=True,
-                          text=True, timeout=120)
+    return run_cli(*args, tmp_path=tmp_path / "var", **{**TEST_KEYS, **env})
 
 
 def test_rules_import_is_refused_in_one_line_when_a_file_manages_the_rules(tmp_path, rules_file):

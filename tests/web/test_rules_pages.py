@@ -6,7 +6,7 @@ import yaml
 
 from connector.routing import store as routing_store
 from connector.platform.models import AuditLog
-from tests.web.conftest import ROUTING, post
+from tests.support.web import ROUTING, post
 
 TWO_CONDITIONS = {
     "name": "spanish-enterprise", "enabled": "1", "mode": "all",

@@ -11,7 +11,7 @@ from connector.pipeline.models import Assignment
 from connector.platform.models import AuditLog
 from connector.web.models import User
 from connector.web.security import SELF_AUTHENTICATED, is_public
-from tests.web.conftest import PASSWORD, csrf_of, make_user, post
+from tests.support.web import PASSWORD, csrf_of, make_user, post
 
 SAMPLE_ARGS = {"int": "1", "default": "ana", "string": "ana", "path": "x", "any": "disable"}
 
@@ -29,9 +29,9 @@ def _urls(app: Flask, method: str) -> list[str]:
     return sorted(set(urls))
 
 
-def test_every_page_without_a_session_redirects_to_login(web_app, manager):
-    client = web_app.test_client()
-    checked = [url for url in _urls(web_app, "GET") if not is_public(url)]
+def test_every_page_without_a_session_redirects_to_login(app, manager):
+    client = app.test_client()
+    checked = [url for url in _urls(app, "GET") if not is_public(url)]
     assert "/settings/rules/" in checked and "/" in checked and len(checked) > 15
     for url in checked:
         response = client.get(url)
@@ -39,14 +39,14 @@ def test_every_page_without_a_session_redirects_to_login(web_app, manager):
         assert response.headers["Location"].startswith("/login?next="), url
 
 
-def test_health_and_login_stay_public(web_app, manager):
-    client = web_app.test_client()
+def test_health_and_login_stay_public(app, manager):
+    client = app.test_client()
     for url in ("/healthz", "/readyz", "/login", "/assets/app.css", "/api/v1/openapi.json"):
         assert client.get(url).status_code == 200, url
 
 
-def test_every_post_without_a_csrf_token_is_refused_with_400(web_app, manager_client):
-    posts = [url for url in _urls(web_app, "POST") if not url.startswith(SELF_AUTHENTICATED)]
+def test_every_post_without_a_csrf_token_is_refused_with_400(app, manager_client):
+    posts = [url for url in _urls(app, "POST") if not url.startswith(SELF_AUTHENTICATED)]
     assert "/settings/rules/1/move" in posts and "/login" in posts and "/settings/log/1/retry" in posts
     for url in posts:
         response = manager_client.post(url, data={"direction": "up", "name": "x"})
@@ -54,11 +54,11 @@ def test_every_post_without_a_csrf_token_is_refused_with_400(web_app, manager_cl
         assert "form expired" in response.get_data(as_text=True)
 
 
-def test_doors_that_check_their_own_signatures_are_exempt_from_login_and_csrf(web_app):
+def test_doors_that_check_their_own_signatures_are_exempt_from_login_and_csrf(app):
     paths = ("/webhooks/test-door", "/slack/test-door", "/notify/accept/test-door")
     for path in paths:
-        web_app.add_url_rule(path, path, lambda: "accepted", methods=["GET", "POST"])
-    client = web_app.test_client()
+        app.add_url_rule(path, path, lambda: "accepted", methods=["GET", "POST"])
+    client = app.test_client()
     for path in paths:
         assert client.post(path, data=b"{}").get_data(as_text=True) == "accepted", path
         assert client.get(path).get_data(as_text=True) == "accepted", path
@@ -92,9 +92,9 @@ def test_an_admin_can_invite_a_manager(admin_client, db):
         assert session.query(User).filter_by(email="new@example.com").one().role == "manager"
 
 
-def test_security_headers_are_on_every_response(web_app, manager_client):
-    for response in (web_app.test_client().get("/login"), manager_client.get("/settings/rules/"),
-                     web_app.test_client().get("/healthz")):
+def test_security_headers_are_on_every_response(app, manager_client):
+    for response in (app.test_client().get("/login"), manager_client.get("/settings/rules/"),
+                     app.test_client().get("/healthz")):
         csp = response.headers["Content-Security-Policy"]
         assert "default-src 'self'" in csp and "unsafe-inline" not in csp
         assert response.headers["X-Frame-Options"] == "DENY"
@@ -109,18 +109,16 @@ def test_pages_have_no_inline_scripts(manager_client, routing):
         assert re.search(r"<[^>]+\son[a-z]+\s*=", page) is None, url  # no inline event handlers
 
 
-def test_session_cookie_is_httponly_and_samesite_lax(web_app, manager):
-    client = web_app.test_client()
+def test_session_cookie_is_httponly_and_samesite_lax(app, manager):
+    client = app.test_client()
     token = csrf_of(client)
     response = client.post("/login", data={"email": manager.email, "password": PASSWORD, "csrf_token": token})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
 
 
-def test_session_cookie_is_secure_behind_https(sqlite_url, tmp_path):
-    from tests.conftest import make_test_app
-
-    app = make_test_app(sqlite_url, tmp_path, LEADROUTER_BASE_URL="https://leads.example.com")
+def test_session_cookie_is_secure_behind_https(make_app, tmp_path):
+    app = make_app(var_dir=tmp_path, LEADROUTER_BASE_URL="https://leads.example.com")
     # create_app already ran web.init_app(app)
     make_user(app.extensions["leadrouter.db"], "m@example.com", "manager")
     client = app.test_client()
@@ -129,8 +127,8 @@ def test_session_cookie_is_secure_behind_https(sqlite_url, tmp_path):
     assert "Secure" in response.headers["Set-Cookie"]
 
 
-def test_wrong_passwords_lock_the_account(web_app, manager, db):
-    client = web_app.test_client()
+def test_wrong_passwords_lock_the_account(app, manager, db):
+    client = app.test_client()
     for _ in range(5):
         token = csrf_of(client)
         response = client.post("/login", data={"email": manager.email, "password": "wrong", "csrf_token": token})
@@ -143,9 +141,9 @@ def test_wrong_passwords_lock_the_account(web_app, manager, db):
         assert session.query(AuditLog).filter_by(action="user.locked").count() == 1
 
 
-def test_many_attempts_from_one_address_are_throttled(web_app, manager):
-    web_app.extensions["leadrouter.login_window"].limit = 3
-    client = web_app.test_client()
+def test_many_attempts_from_one_address_are_throttled(app, manager):
+    app.extensions["leadrouter.login_window"].limit = 3
+    client = app.test_client()
     statuses = []
     for number in range(4):
         token = csrf_of(client)
@@ -155,16 +153,16 @@ def test_many_attempts_from_one_address_are_throttled(web_app, manager):
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
-def test_login_never_redirects_off_site(web_app, manager, target):
-    client = web_app.test_client()
+def test_login_never_redirects_off_site(app, manager, target):
+    client = app.test_client()
     token = csrf_of(client)
     response = client.post("/login?next=" + target, data={"email": manager.email, "password": PASSWORD,
                                                           "csrf_token": token})
     assert response.headers["Location"] == "/settings/"
 
 
-def test_first_run_creates_the_admin_then_closes(web_app, db):
-    client = web_app.test_client()
+def test_first_run_creates_the_admin_then_closes(app, db):
+    client = app.test_client()
     assert client.get("/login").headers["Location"] == "/setup"
     token = csrf_of(client, "/setup")
     response = client.post("/setup", data={"email": "Boss@Example.com", "password": "a long secret",
@@ -173,11 +171,11 @@ def test_first_run_creates_the_admin_then_closes(web_app, db):
     assert "Dashboard" in client.get("/settings/").get_data(as_text=True)
     with db.session() as session:
         assert session.query(User).one().role == "admin"
-    assert web_app.test_client().get("/setup").headers["Location"] == "/login"
+    assert app.test_client().get("/setup").headers["Location"] == "/login"
 
 
-def test_setup_shows_errors_next_to_the_fields(web_app):
-    client = web_app.test_client()
+def test_setup_shows_errors_next_to_the_fields(app):
+    client = app.test_client()
     token = csrf_of(client, "/setup")
     response = client.post("/setup", data={"email": "not-an-email", "password": "short", "confirm": "short",
                                            "csrf_token": token})
@@ -192,20 +190,20 @@ def test_sign_out_ends_the_session(manager_client):
     assert manager_client.get("/settings/").status_code == 302
 
 
-def test_cli_creates_users(web_app, db):
+def test_cli_creates_users(app, db, monkeypatch):
     from click.testing import CliRunner
 
     from connector.web import cli
 
+    monkeypatch.setattr(cli, "_app", lambda: app)
     runner = CliRunner()
-    with web_app.app_context():   # the command runs in the app's context, as `python app.py users` does
-        result = runner.invoke(cli.users, ["create", "ops@example.com", "--role", "admin", "--password", "x" * 12])
-        assert result.exit_code == 0, result.output
-        prompted = runner.invoke(cli.users, ["create", "rm@example.com", "--role", "manager"],
-                                 input="another secret\nanother secret\n")
-        assert prompted.exit_code == 0, prompted.output
-        refused = runner.invoke(cli.users, ["create", "rm@example.com", "--role", "manager", "--password", "y" * 12])
-        assert refused.exit_code == 2 and "already exists" in refused.output
+    result = runner.invoke(cli.users, ["create", "ops@example.com", "--role", "admin", "--password", "x" * 12])
+    assert result.exit_code == 0, result.output
+    prompted = runner.invoke(cli.users, ["create", "rm@example.com", "--role", "manager"],
+                             input="another secret\nanother secret\n")
+    assert prompted.exit_code == 0, prompted.output
+    refused = runner.invoke(cli.users, ["create", "rm@example.com", "--role", "manager", "--password", "y" * 12])
+    assert refused.exit_code == 2 and "already exists" in refused.output
     with db.session() as session:
         assert {u.email: u.role for u in session.query(User)} == {"ops@example.com": "admin", "rm@example.com": "manager"}
 
@@ -217,16 +215,16 @@ def test_ids_too_large_for_the_database_are_404_not_500(manager_client):
     assert post(manager_client, f"/settings/log/{huge}/retry").status_code == 302
 
 
-def test_a_switched_off_user_loses_their_session_and_tokens(web_app, admin, admin_client, manager, db):
+def test_a_switched_off_user_loses_their_session_and_tokens(app, admin, admin_client, manager, db):
     from connector.web import users
-    from tests.web.conftest import sign_in
+    from tests.support.web import sign_in
 
-    manager_client = web_app.test_client()
+    manager_client = app.test_client()
     sign_in(manager_client, manager.email)
     token = users.create_token(db, manager, "ci")
     assert post(admin_client, f"/settings/users/{manager.id}/disable").status_code == 302
     assert manager_client.get("/settings/").status_code == 302
-    assert web_app.test_client().get("/api/v1/rules", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert app.test_client().get("/api/v1/rules", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     with db.session() as session:
         assert session.query(AuditLog).filter_by(action="user.disable").one().actor == "admin@example.com"
     page = post(admin_client, f"/settings/users/{admin.id}/disable", follow_redirects=True).get_data(as_text=True)
@@ -242,12 +240,12 @@ def test_the_address_bar_root_is_the_dashboard_for_a_signed_in_person(admin_clie
     assert "<h1>Dashboard</h1>" in page and "/assets/app.css" in page
 
 
-def test_the_first_visit_at_the_root_ends_on_the_first_admin_form(web_app):
-    client = web_app.test_client()
+def test_the_first_visit_at_the_root_ends_on_the_first_admin_form(app):
+    client = app.test_client()
     page = client.get("/", follow_redirects=True)
     assert page.request.path == "/setup" and 'name="confirm"' in page.get_data(as_text=True)
 
 
-def test_a_signed_out_visitor_at_the_root_goes_to_sign_in(web_app, manager):
-    response = web_app.test_client().get("/", follow_redirects=True)
+def test_a_signed_out_visitor_at_the_root_goes_to_sign_in(app, manager):
+    response = app.test_client().get("/", follow_redirects=True)
     assert response.request.path == "/login" and 'name="password"' in response.get_data(as_text=True)

@@ -12,7 +12,7 @@ from connector.pipeline import leads
 from connector.routing import roster
 from connector.web import stats, users
 from connector.routing import rules as rules_service
-from tests.web.conftest import ROUTING
+from tests.support.web import ROUTING
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 

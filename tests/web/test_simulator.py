@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from connector.routing import store as routing_store
 from connector.pipeline.models import Assignment
-from tests.web.conftest import ROUTING, post
+from tests.support.web import ROUTING, post
 
 CSV = """id,email,country,industry,employees,actual_owner
 L1,cto@acme.com,US,Retail,20,bruno
