@@ -11,7 +11,7 @@ import pytest
 
 from connector.platform.settings import SettingsError, load_settings, settings_doc
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_need_no_configuration(tmp_path):

@@ -32,13 +32,13 @@ def test_a_throwaway_cluster_answers_and_is_gone_after_stop():
 
 
 def test_without_a_url_the_postgresql_cases_run_on_a_throwaway_cluster(tmp_path):
-    run = _pytest(tmp_path, "tests/test_storage.py", "-k", "postgresql")
+    run = _pytest(tmp_path, "tests/platform/test_storage.py", "-k", "postgresql")
     assert run.returncode == 0, run.stdout + run.stderr
     assert " passed" in run.stdout and "skipped" not in run.stdout, run.stdout
 
 
 def test_missing_server_and_browser_are_one_summary_line_each_with_the_install_command(tmp_path):
-    run = _pytest(tmp_path, "tests/test_storage.py", "tests/web/test_browser.py", "-k", "postgresql or browser or page",
+    run = _pytest(tmp_path, "tests/platform/test_storage.py", "tests/web/test_browser.py", "-k", "postgresql or browser or page",
                   TEST_POSTGRES_BINDIR=str(tmp_path), TEST_CHROMIUM=str(tmp_path / "chromium"))
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
@@ -50,7 +50,7 @@ def test_missing_server_and_browser_are_one_summary_line_each_with_the_install_c
 
 
 def test_in_ci_a_missing_server_fails_instead_of_skipping(tmp_path):
-    run = _pytest(tmp_path, "tests/test_storage.py", "-k", "postgresql", "-x",
+    run = _pytest(tmp_path, "tests/platform/test_storage.py", "-k", "postgresql", "-x",
                   TEST_POSTGRES_BINDIR=str(tmp_path), CI="true")
     assert run.returncode == 1, run.stdout + run.stderr
     assert "CI needs PostgreSQL" in run.stdout, run.stdout

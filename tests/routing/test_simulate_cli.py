@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from connector.routing.simulate_cli import simulate
 
-EXAMPLE = Path(__file__).parent / "data" / "routing.yaml"
+EXAMPLE = Path(__file__).parents[1] / "data" / "routing.yaml"
 FIELDS = ["id", "email", "company", "industry", "employees", "country", "state", "score", "created_at", "raw.Segment__c"]
 
 

@@ -1,0 +1,1 @@
+"""The command line (app.py): one group, its commands, what each says when the database is not ready."""

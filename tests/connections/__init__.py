@@ -1,0 +1,1 @@
+"""The connections room (connector/connections/): its file, its commands, their checks."""

@@ -1,0 +1,1 @@
+"""The routing room (connector/routing/): the state store, the simulate command."""
