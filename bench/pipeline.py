@@ -107,8 +107,9 @@ def bench_routing(app, crm, count: int) -> dict:
 
 
 def _hubspot_calls(crm) -> int:
-    stats = requests.get(f"{crm.url}/__sandbox__/stats", verify=str(crm.ca_path)).json()
-    return int(stats["by_vendor"].get("hubspot", 0))
+    from sandbox.client import SandboxClient
+
+    return int(SandboxClient(crm.url, ca=crm.ca_path).stats()["by_vendor"].get("hubspot", 0))
 
 
 def main(door_requests: int = 500, leads: int = 1000) -> dict:
