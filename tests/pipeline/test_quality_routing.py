@@ -102,12 +102,24 @@ def test_junk_takes_no_turn_and_is_done_with_its_reasons(routed):
     assert rows[second].rep_id == after      # the junk lead used nobody's turn
 
 
-def test_accounts_are_read_once_for_many_leads(routed):
+def test_accounts_are_read_once_for_many_leads_and_again_for_a_new_config(routed):
     quality_config(routed)
     before = max((r["seq"] for r in routed.control.requests("salesforce")), default=0)
+
+    def account_queries() -> int:
+        return sum("FROM Account" in soql(r) for r in routed.control.requests("salesforce", since=before))
+
     ids = [sf_lead(routed, f"Bulk{n}", f"bulk{n}@gmail.com", f"Bulk Buyer {n}") for n in range(20)]
     routed.wait_for_inbox(20)
     routed.drain()
     assert all(by_lead(routed)[i].status == LeadStatus.WRITTEN for i in ids)
-    queries = [soql(r) for r in routed.control.requests("salesforce", since=before)]
-    assert len([q for q in queries if "FROM Account" in q]) == 1, queries
+    assert account_queries() == 1
+    sf_lead(routed, "Next", "next@gmail.com", "Next Buyer")
+    routed.wait_for_inbox(21)
+    routed.drain()
+    assert account_queries() == 1          # cached
+    quality_config(routed)                 # a new config version: its reps may own other accounts
+    sf_lead(routed, "Last", "last@gmail.com", "Last Buyer")
+    routed.wait_for_inbox(22)
+    routed.drain()
+    assert account_queries() == 2
