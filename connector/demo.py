@@ -13,12 +13,13 @@ import yaml
 from flask import Flask
 
 from adapters.specs import HubSpotConnection, SalesforceConnection
+from connector.connections import service as connections_service
 from connector.connections.registry import Connections, set_connections
+from connector.demo_org import DemoCrm, Trickle, connect_slack, customer_leads, demo_config, opening_leads
 from connector.pipeline import jobs
 from connector.platform.db import get_db
 from connector.platform.settings import DemoMode
 from connector.routing import store as routing_store
-from connector.routing.starter import starter_config
 from connector.web.home import show_demo
 from sandbox.cli import sandbox
 from sandbox.server import start
@@ -27,14 +28,20 @@ log = logging.getLogger(__name__)
 DEMO_PORT = 8700
 
 
-def wanted(settings) -> bool:
-    return settings.demo is DemoMode.ON or (settings.demo is DemoMode.AUTO and not settings.crm_configured)
+def wanted(app: Flask) -> bool:
+    """``on``; or ``auto`` and no real CRM: none in the environment or a connections file, and none
+    stored from the connections page."""
+    settings = app.config["LEADROUTER_SETTINGS"]
+    if settings.demo is not DemoMode.AUTO:
+        return settings.demo is DemoMode.ON
+    return not settings.crm_configured and not connections_service.list_connections(get_db(app))
 
 
-def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0) -> None:
-    """Route the demo CRM's leads: connections to its HubSpot and Salesforce, a starter config
-    from their rosters (unless one is stored), webhooks aimed at our doors, and a trickle of
-    realistic leads so the log fills while the admin looks around."""
+def attach_demo(app: Flask, running: DemoCrm, app_url: str, leads_per_minute: float = 2.0) -> None:
+    """Route the demo CRM's leads: connections to its HubSpot and Salesforce, the demo org's
+    routing config (``connector.demo_org``, unless one is stored), webhooks aimed at our doors, its
+    Slack as the app's (DMs with working buttons), the opening leads that show every rule, and a
+    trickle of realistic leads so the log fills while the admin looks around."""
     settings = app.config["LEADROUTER_SETTINGS"]
     salesforce = running.sandbox.vendor("salesforce")
     ca = str(running.ca_path)
@@ -50,24 +57,30 @@ def attach_demo(app: Flask, running, app_url: str, leads_per_minute: float = 2.0
     connections = Connections(specs)
     set_connections(app, connections)
     db = get_db(app)
+    org = running.sandbox.demo_org
     if routing_store.get_version(db) is None:
         rosters = {name: connections.adapter(name).read_roster() for name in connections.names()}
-        config = starter_config(rosters, exclude_emails=["admin@sandbox.example"])
-        routing_store.save_version(db, yaml.safe_dump(config, sort_keys=False), actor="demo",
-                                   comment="starter config from the demo CRM's rosters")
+        routing_store.save_version(db, yaml.safe_dump(demo_config(org, rosters), sort_keys=False), actor="demo",
+                                   comment="the demo org: two teams, every kind of rule")
     running.sandbox.vendor("hubspot").webhooks.configure(url=f"{app_url}/webhooks/hubspot/hubspot")
     running.sandbox.options["salesforce_outbound_url"] = f"{app_url}/webhooks/salesforce/salesforce"
+    connect_slack(app, running.sandbox.vendor("slack"), f"{running.url}/api/", ca, f"{app_url}/slack/actions")
     for vendor in ("hubspot", "salesforce"):
         running.sandbox.generator.run(vendor, rate_per_minute=leads_per_minute)
-    log.info("demo: routing the sandbox's HubSpot and Salesforce leads (%.0f new leads a minute each)",
-             leads_per_minute)
+
+    def create(vendor: str, lead: dict) -> None:
+        running.sandbox.vendor(vendor).create_lead(lead)
+
+    running.trickle = Trickle(create, opening_leads(org), customer_leads(org)).start()
+    log.info("demo: routing the sandbox's HubSpot and Salesforce leads (%.0f new leads a minute each); "
+             "its Slack DMs: %s", leads_per_minute, running.slack_inbox_url)
     jobs.runtime(app)  # the pipeline is already wired; the worker thread picks the leads up
 
 
-def start_demo_crm(app: Flask, port: int = DEMO_PORT):
-    """Start the sandbox (TLS, demo org) in this process; returns the running sandbox or None."""
+def start_demo_crm(app: Flask, port: int = DEMO_PORT) -> DemoCrm | None:
+    """Start the sandbox (TLS, demo org) in this process; returns the demo CRM or None."""
     settings = app.config["LEADROUTER_SETTINGS"]
-    if not wanted(settings):
+    if not wanted(app):
         return None
     cert_dir = settings.var_dir / "sandbox"
     cert_dir.mkdir(parents=True, exist_ok=True)
@@ -76,9 +89,11 @@ def start_demo_crm(app: Flask, port: int = DEMO_PORT):
     except OSError:  # the port is taken (another demo running): any free port will do
         running = start(0, tls=True, seed="demo", cert_dir=cert_dir)
     show_demo(app, running.url)
+    demo = DemoCrm(running, pages_port=port + 1 if port else 0)
+    app.jinja_env.globals["demo_crm"] = {"url": demo.url, "slack_inbox": demo.slack_inbox_url}  # the pages' banner
     log.info("demo CRM sandbox running at %s (CA certificate %s); set LEADROUTER_DEMO=off to disable",
              running.url, running.ca_path)
-    return running
+    return demo
 
 
 def init_app(app: Flask) -> None:

@@ -8,7 +8,8 @@ stores nothing and returns the active number).
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from connector.platform.db import Database
 from connector.platform.services import Invalid, NotFound

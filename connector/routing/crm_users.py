@@ -9,9 +9,10 @@ The scheduled roster sync stores them (``LEADROUTER_ROSTER_SYNC_SECONDS``); the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -34,7 +35,7 @@ class Person:
 
 def store(db: Database, connection: str, users: Iterable[CrmUser]) -> int:
     """Replace what is known of ``connection``'s users with ``users``; how many were stored."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     unique = {str(u.id): u for u in users}
     with db.session() as session:
         session.execute(delete(SyncedCrmUser).where(SyncedCrmUser.connection == connection))

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import select
 
 from connector.platform.db import Database
-from connector.routing.models import Rep
 from connector.platform.services import Invalid, NotFound, audit
 from connector.routing import config_edit
 from connector.routing import rules as rules_service
 from connector.routing.crm_users import Person
+from connector.routing.models import Rep
 from connector.routing.starter import new_rep_id
 
 # What the API's PATCH /roster/<id> changes; the pages edit every field of REP_FIELDS.

@@ -11,8 +11,9 @@ unchanged form would have posted, so a key the person did not touch keeps its st
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from rules_engine import describe_vocabulary
 

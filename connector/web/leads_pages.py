@@ -52,5 +52,17 @@ def retry(assignment_id: int):
                     or url_for("web_leads.dead"))
 
 
+def decision_method(trace: list | None) -> str:
+    """How the owner was chosen, from the decision's trace: the picker (round robin, weighted…),
+    the owner kind (account owner…) or the fallback; '—' when nobody was."""
+    for step in reversed(trace or []):
+        if isinstance(step, dict) and step.get("step") == "pick" and step.get("picker"):
+            return str(step["picker"]).replace("_", " ")
+        if isinstance(step, dict) and step.get("step") == "fallback" and step.get("rep"):
+            return "fallback"
+    return "—"
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.add_template_filter(decision_method, "method")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 import flask
 
 from sandbox.control import json_body, vendor_blueprint
+from sandbox.slack import inbox
 
 if TYPE_CHECKING:  # pragma: no cover
     from sandbox.slack.state import SlackState
@@ -55,4 +56,5 @@ def blueprint(state: "SlackState") -> flask.Blueprint:
     def webhook() -> Any:
         return flask.jsonify({"url": state.webhook_url, "channel": state.hook["channel"]})
 
+    inbox.register(bp, state)   # the HTML inbox: /inbox, its buttons post to /inbox/click
     return bp
