@@ -14,11 +14,11 @@ from connector.platform.db import get_db
 from connector.routing.starter import starter_config
 from connector.routing.store import save_version
 
-def quality_config(routed) -> dict:
+def quality_config(routed, action: str = "hold") -> dict:
     connections = get_connections(routed.app)
     rosters = {name: connections.adapter(name).read_roster() for name in connections.names()}
     config = starter_config(rosters, exclude_emails=["admin@sandbox.example"])
-    config["quality"] = {"invalid_email": True, "disposable_email": True, "test_values": True, "action": "hold"}
+    config["quality"] = {"invalid_email": True, "disposable_email": True, "test_values": True, "action": action}
     config["rules"] = [{"name": "same-person", "assign": "existing_owner"},
                        {"name": "known-account", "assign": "account_owner", "match": ["domain", "company"]},
                        *config["rules"][1:]]
@@ -123,3 +123,21 @@ def test_accounts_are_read_once_for_many_leads_and_again_for_a_new_config(routed
     routed.wait_for_inbox(22)
     routed.drain()
     assert account_queries() == 2
+
+
+def test_a_junk_owner_gets_the_junk_lead_written_without_a_turn(routed):
+    config = quality_config(routed)
+    members = config["teams"][0]["members"]
+    quality_config(routed, action=f"rep:{members[-1]}")
+    first = sf_lead(routed, "Ada", "ada@tailspin-q.example", "Tailspin Q")
+    routed.wait_for_inbox(1)
+    routed.drain()
+    junk = sf_lead(routed, "Asdf", "asdf@asdf.example", "asdf")
+    second = sf_lead(routed, "Eve", "eve@woodgrove-q.example", "Woodgrove Q")
+    routed.wait_for_inbox(3)
+    routed.drain()
+    rows = by_lead(routed)
+    junk_owner = routed.control.record("salesforce", "Lead", junk)["OwnerId"]
+    assert rows[junk].rep_id == members[-1] and junk_owner == rows[junk].owner_crm_id
+    assert rows[junk].status == LeadStatus.WRITTEN and rows[junk].reason.startswith("junk: ")
+    assert rows[second].rep_id == members[(members.index(rows[first].rep_id) + 1) % len(members)]
