@@ -14,6 +14,7 @@ from contextlib import ExitStack
 
 import click
 
+from bench import postgres
 from bench.baselines import NaiveConnector, PollingRouter
 from bench.calls import CallCounter
 from bench.crm import clients
@@ -25,7 +26,8 @@ ROUTERS = ("leadrouter", "naive", "polling")
 VENDORS = ("hubspot", "salesforce")
 
 
-def measure(burst_leads: int = 1000, trickle_seconds: int = 60, poll_seconds: float = 20.0) -> tuple[dict, list]:
+def measure(burst_leads: int = 1000, trickle_seconds: int = 60, poll_seconds: float = 20.0,
+            database: str = "sqlite") -> tuple[dict, list]:
     progress = Progress("api_cost")
     with workspace("api_cost") as folder, ExitStack() as stack:
         sandbox = Sandbox(folder)
@@ -35,7 +37,8 @@ def measure(burst_leads: int = 1000, trickle_seconds: int = 60, poll_seconds: fl
         for tenant in tenants.values():
             sandbox.lift_limits(tenant)
         port = free_port()
-        env = product_env(sandbox, tenants["leadrouter"], folder / "product", f"sqlite:///{folder}/lr.db", port)
+        url = stack.enter_context(postgres.database(database, folder, "lr"))
+        env = product_env(sandbox, tenants["leadrouter"], folder / "product", url, port)
         cli(["db", "upgrade"], env)
         node = start_node("run", ["run", "--port", str(port)], env, folder, port)
         stack.callback(node.stop)
@@ -57,14 +60,19 @@ def measure(burst_leads: int = 1000, trickle_seconds: int = 60, poll_seconds: fl
         phases = {}
         for phase, make in (("burst", lambda: burst(audit, targets, burst_leads, progress)),
                             ("trickle", lambda: trickle(sandbox, targets, trickle_seconds, progress))):
-            before, since = counter.snapshot(), since_now()
+            before, endpoints, since = counter.snapshot(), counter.endpoint_snapshot(), since_now()
             leads = make()
             wait_routed(audit, since, 120 + poll_seconds + burst_leads * 0.3, progress)   # a loaded machine is slow
             calls = counter.snapshot() - before
             phases[phase] = _figures(leads, calls, audit)
+            phases[phase]["leadrouter"]["endpoints"] = {   # where leadrouter's calls went
+                path: n for (router, path), n in sorted((counter.endpoint_snapshot() - endpoints).items())
+                if router == "leadrouter"}
             progress(f"{phase}: {_line(phases[phase])}")
         node.check_alive()
-    return _result(phases, burst_leads, trickle_seconds, poll_seconds), _rows(phases)
+    result = _result(phases, burst_leads, trickle_seconds, poll_seconds)
+    result["settings"]["database"] = database
+    return result, _rows(phases)
 
 
 def _figures(leads: dict, calls, audit: dict) -> dict:
@@ -95,6 +103,7 @@ def _result(phases: dict, burst_leads: int, trickle_seconds: int, poll_seconds: 
         result[phase] = {"calls_per_lead": figures["leadrouter"]["calls_per_lead"],
                          "naive_calls_per_lead": figures["naive"]["calls_per_lead"],
                          "polling_calls_per_lead": figures["polling"]["calls_per_lead"],
+                         "leadrouter_endpoints": figures["leadrouter"]["endpoints"],
                          **{vendor: {router: figures[router][vendor] for router in ROUTERS} for vendor in VENDORS}}
     result["settings"] = {"burst_leads_per_crm": burst_leads, "trickle_seconds": trickle_seconds,
                           "polling_interval_s": poll_seconds}
@@ -114,7 +123,9 @@ def _rows(phases: dict) -> list[tuple]:
 @click.option("--burst", "burst_leads", default=1000, show_default=True, help="Leads per CRM in the burst.")
 @click.option("--trickle-seconds", default=60, show_default=True, help="Trickle length (one lead a second per CRM).")
 @click.option("--poll-seconds", default=20.0, show_default=True, help="The polling router's interval.")
-def command(burst_leads: int, trickle_seconds: int, poll_seconds: float) -> None:
+@click.option("--database", type=click.Choice(postgres.DATABASES), default="sqlite", show_default=True,
+              help="leadrouter's database (`run` on SQLite is the default install).")
+def command(burst_leads: int, trickle_seconds: int, poll_seconds: float, database: str) -> None:
     """CRM API calls per routed lead: leadrouter, a naive connector, a polling router."""
-    result, rows = measure(burst_leads, trickle_seconds, poll_seconds)
+    result, rows = measure(burst_leads, trickle_seconds, poll_seconds, database)
     emit("CRM API calls per routed lead (counted by the sandbox)", rows, result)

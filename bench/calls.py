@@ -6,12 +6,15 @@ org's user). The benchmark's own reads (``AUDIT_AGENT``) are not anyone's."""
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections import Counter
 from urllib.parse import quote_plus
 
 from bench.rig import AUDIT_AGENT, Sandbox, Tenant
+
+RECORD_ID = re.compile(r"/(?:\d{3,}|[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?)(?=/|$)")   # HubSpot / Salesforce ids
 
 
 class CallCounter:
@@ -21,6 +24,7 @@ class CallCounter:
         self.orgs = {t.org_id[:15]: name for name, t in tenants.items()}
         self.users = {name: (quote_plus(t.sf_login["username"]), t.sf_login["username"]) for name, t in tenants.items()}
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.endpoints: Counter[tuple[str, str]] = Counter()   # (tenant, "METHOD /path") -> calls
         self.lock = threading.Lock()
         self._cursor, self._counted = 0, set()
         self._stop = threading.Event()
@@ -53,6 +57,7 @@ class CallCounter:
                 tenant = self.tenant_of(entry)
                 if tenant is not None:
                     self.counts[(tenant, entry["vendor"])] += 1
+                    self.endpoints[(tenant, f"{entry['method']} {RECORD_ID.sub('/{id}', entry['path'])}")] += 1
             for entry in entries:   # the cursor passes only answered calls
                 if entry["status"] is None:
                     break
@@ -63,6 +68,11 @@ class CallCounter:
         self.read()
         with self.lock:
             return Counter(self.counts)
+
+    def endpoint_snapshot(self) -> Counter[tuple[str, str]]:
+        self.read()
+        with self.lock:
+            return Counter(self.endpoints)
 
     def settle(self, tenant: str, quiet: float = 2.0, timeout: float = 60) -> None:
         """Until ``tenant`` has made no call for ``quiet`` seconds (start-up syncs done)."""

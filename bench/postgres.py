@@ -9,6 +9,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 
@@ -65,3 +66,17 @@ def server() -> Iterator[Server]:
         yield Server(cluster.url)
     finally:
         cluster.stop()
+
+
+@contextlib.contextmanager
+def database(kind: str, folder: Path, name: str) -> Iterator[str]:
+    """One installation's database: a SQLite file in ``folder`` (the default install) or a fresh
+    PostgreSQL database (the production target)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'{name}.db'}"
+        return
+    with server() as pg, pg.database() as url:
+        yield url
+
+
+DATABASES = ("sqlite", "postgresql")

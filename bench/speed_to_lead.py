@@ -17,6 +17,7 @@ from contextlib import ExitStack
 
 import click
 
+from bench import postgres
 from bench.crm import clients
 from bench.report import Progress, emit, latencies_ms, percentiles, workspace
 from bench.rig import Sandbox, cli, free_port, product_env, start_node
@@ -35,9 +36,10 @@ def _round_trip_ms(apis: dict) -> float:
     return round(statistics.median(samples), 1)
 
 
-def _install(sandbox, tenant, folder, stack, **extra) -> str:
+def _install(sandbox, tenant, folder, stack, database: str, **extra) -> str:
     port = free_port()
-    env = product_env(sandbox, tenant, folder / tenant.name, f"sqlite:///{folder}/{tenant.name}.db", port, **extra)
+    url = stack.enter_context(postgres.database(database, folder, tenant.name))
+    env = product_env(sandbox, tenant, folder / tenant.name, url, port, **extra)
     cli(["db", "upgrade"], env)
     node = start_node(f"run-{tenant.name}", ["run", "--port", str(port)], env, folder, port)
     stack.callback(node.stop)
@@ -53,15 +55,15 @@ def _speeds(audits: dict, leads: dict, names) -> dict:
 
 
 def measure(burst_leads: int = 1000, trickle_seconds: int = 60, latency_ms: float = 50,
-            poll_seconds: int = 10) -> tuple[dict, list]:
+            poll_seconds: int = 10, database: str = "sqlite") -> tuple[dict, list]:
     progress = Progress("speed_to_lead")
     with workspace("speed_to_lead") as folder, ExitStack() as stack:
         sandbox = Sandbox(folder)
         stack.callback(sandbox.stop)
         hooked, polled = sandbox.default_tenant("webhooks"), sandbox.add_tenant("polled")
-        url = _install(sandbox, hooked, folder, stack)
+        url = _install(sandbox, hooked, folder, stack, database)
         sandbox.aim_webhooks(hooked, f"{url}/webhooks/hubspot/hubspot", f"{url}/webhooks/salesforce/salesforce")
-        _install(sandbox, polled, folder, stack, LEADROUTER_POLL_INTERVAL_SECONDS=str(poll_seconds))
+        _install(sandbox, polled, folder, stack, database, LEADROUTER_POLL_INTERVAL_SECONDS=str(poll_seconds))
         for tenant in (hooked, polled):   # the benchmark's own reads never take the product's allowance
             sandbox.lift_limits(tenant)
         sandbox.add_latency(latency_ms)
@@ -83,7 +85,7 @@ def measure(burst_leads: int = 1000, trickle_seconds: int = 60, latency_ms: floa
                              p50_round_trips=round(result["trickle"]["p50_ms"] / round_trip, 1))
     result["polling"]["interval_s"] = poll_seconds
     result["settings"] = {"burst_leads_per_crm": burst_leads, "trickle_seconds": trickle_seconds,
-                          "latency_ms": latency_ms, "poll_seconds": poll_seconds}
+                          "latency_ms": latency_ms, "poll_seconds": poll_seconds, "database": database}
     rows = [("phase", "leads", "p50 ms", "p90 ms", "p99 ms", "HubSpot p50", "Salesforce p50")]
     rows += [(phase, r["leads"], r["p50_ms"], r["p90_ms"], r["p99_ms"], r["hubspot"]["p50_ms"],
               r["salesforce"]["p50_ms"]) for phase, r in ((p, result[p]) for p in ("burst", "trickle", "polling"))]
@@ -95,7 +97,9 @@ def measure(burst_leads: int = 1000, trickle_seconds: int = 60, latency_ms: floa
 @click.option("--trickle-seconds", default=60, show_default=True, help="Trickle length (one lead a second per CRM).")
 @click.option("--latency-ms", default=50.0, show_default=True, help="Latency of every CRM call.")
 @click.option("--poll-seconds", default=10, show_default=True, help="The polling installation's poll interval.")
-def command(burst_leads: int, trickle_seconds: int, latency_ms: float, poll_seconds: int) -> None:
+@click.option("--database", type=click.Choice(postgres.DATABASES), default="sqlite", show_default=True,
+              help="leadrouter's database (`run` on SQLite is the default install).")
+def command(burst_leads: int, trickle_seconds: int, latency_ms: float, poll_seconds: int, database: str) -> None:
     """Lead created -> owner written, p50/p90/p99: burst, trickle (webhooks) and polling."""
-    result, rows = measure(burst_leads, trickle_seconds, latency_ms, poll_seconds)
+    result, rows = measure(burst_leads, trickle_seconds, latency_ms, poll_seconds, database)
     emit(f"Speed to lead: created in the CRM -> owner written (CRM latency {latency_ms:g} ms)", rows, result)
