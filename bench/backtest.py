@@ -64,7 +64,8 @@ def _seed(db_url: str, leads: list[dict], snapshot_at: datetime):
         for i, fields in enumerate(leads):
             lead = Lead.from_dict(fields)
             session.add(Assignment(connection="hubspot", lead_id=lead.id, status=LeadStatus.WRITTEN, rule="old",
-                                   rep_id=REPS[i % len(REPS)], received_at=lead.created_at, lead_fields=lead_fields(lead)))
+                                   rep_id=REPS[i % len(REPS)], received_at=lead.created_at,
+                                   lead_fields=lead_fields(lead)))
     database.dispose()
     return state
 

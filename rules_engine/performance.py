@@ -24,8 +24,11 @@ DEFAULT_WINDOW_DAYS = 7
 DEFAULT_MIN_SAMPLE = 10
 PRIOR = 10          # outcomes (or touched leads) at the pool's figure added to each rep's own
 
-# Which rule keys go with which picker (the guardrail goes with any picker but balanced).
-_ONLY_WITH = {"catch_up": ("balanced",), "min_sample": ("top_performer",), "metric": ("top_performer",)}
+# Which rule keys go with which picker (the guardrail goes with any picker but balanced; its
+# window_days with it). The vocabulary exports this table.
+PICKER_OPTIONS = {"catch_up": ("balanced",), "min_sample": ("top_performer",), "metric": ("top_performer",),
+                  "window_days": ("balanced", "guardrail")}
+_ONLY_WITH = {k: v for k, v in PICKER_OPTIONS.items() if k != "window_days"}
 
 
 class Guardrail(Model):

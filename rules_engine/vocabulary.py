@@ -7,7 +7,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from .choices import Assign, LadderStep, Match, OnEmpty, QualityAction, QualityCheck, Skip
+from .choices import Alert, Assign, LadderStep, Match, Metric, OnEmpty, QualityAction, QualityCheck, Skip
 from .compiled import DEFAULT_THRESHOLD
 from .conditions import MAX_PATTERN, OPERATORS
 from .config import CRM_KINDS, NOTIFY_TARGETS, Rule
@@ -16,6 +16,7 @@ from .decision import Status
 from .eligibility import CAPS, REQUIREMENTS
 from .hours import DAYS
 from .lead import FIELD_TYPES, RAW_PREFIX, VIRTUAL_FIELDS
+from .performance import PICKER_OPTIONS
 from .pickers import PICKERS
 from .quality import Quality
 
@@ -40,6 +41,9 @@ def describe_vocabulary() -> dict[str, Any]:
         "groups": [{"name": "all", "arity": "list"}, {"name": "any", "arity": "list"},
                    {"name": "not", "arity": "one"}],
         "pickers": [{"name": p.name, "label": p.description} for p in PICKERS.values()],
+        "picker_options": [{"name": key, "with": list(pickers)} for key, pickers in PICKER_OPTIONS.items()],
+        "metrics": labelled(Metric),
+        "alert": labelled(Alert),
         "assign": labelled(Assign),
         "match": labelled(Match),
         "match_default": [Match.DOMAIN.value],

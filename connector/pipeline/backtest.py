@@ -111,7 +111,8 @@ def _report(db: Database, config, result: Replay, start: datetime, until: dateti
         "others": {k: v for k, v in result.actual.items() if k not in reps},
         "fairness": {"draft": _brief(draft), "actual": _brief(actual)},
         "waits": result.wait_summary(),
-        "cap_hits": [{"rep": rep, "reason": reason, "count": n} for (rep, reason), n in sorted(result.cap_hits.items())],
+        "cap_hits": [{"rep": rep, "reason": reason, "count": n}
+                     for (rep, reason), n in sorted(result.cap_hits.items())],
         "rules": [{"rule": rule, "draft": result.rules.get(rule, 0), "actual": result.actual_rules.get(rule, 0)}
                   for rule in sorted(set(result.rules) | set(result.actual_rules))],
     }

@@ -17,9 +17,8 @@ from connector.pipeline.backtest import backtest as run_backtest
 from connector.pipeline.backtest import parse_since
 from connector.platform.cli import ready_app
 from connector.platform.db import get_db
-from rules_engine import ConfigError, load_config
+from connector.routing.simulate_cli import config_from_file
 
-EXIT_BAD_CONFIG = 2
 BAR_FROM = 1000  # leads: a progress bar past this many even when stderr is not a terminal
 
 
@@ -33,14 +32,7 @@ BAR_FROM = 1000  # leads: a progress bar past this many even when stderr is not 
 def backtest(config_path: str, since: str, fmt: str) -> None:
     """Replay the stored leads since SINCE through a draft config, from the routing state as it
     was, and compare with what happened."""
-    with open(config_path, encoding="utf-8") as fh:
-        text = fh.read()
-    try:
-        config = load_config(text)
-    except ConfigError as exc:
-        for issue in exc.errors:
-            click.echo(str(issue), err=True)
-        sys.exit(EXIT_BAD_CONFIG)
+    config = config_from_file(config_path)
     now = datetime.now(timezone.utc)
     try:
         start = parse_since(since, now)
@@ -70,7 +62,8 @@ def table(report: dict) -> str:
     n = report["leads"]
     state = f"snapshot of {report['state_from'][:16]}" if report["state_from"] else "empty: no snapshot that old"
     lines = [f"backtest: {n} leads from {report['from'][:16]} to {report['until'][:16]} UTC (state: {state})",
-             f"decisions changed: {report['changed']} of {n}" + (f" ({100 * report['changed'] / n:.1f} %)" if n else ""),
+             f"decisions changed: {report['changed']} of {n}"
+             + (f" ({100 * report['changed'] / n:.1f} %)" if n else ""),
              "statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(report["statuses"].items()))]
     if report["summary_only"]:
         lines.append(f"{report['summary_only']} leads stored before full fields were kept: replayed from their summary")

@@ -47,6 +47,18 @@ def _table(counts: dict[str, Counter], total: int) -> str:
     return "\n".join(lines)
 
 
+def config_from_file(path: str):
+    """The routing config in ``path``; every problem on stderr, one a line, and exit 2 if any."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    try:
+        return load_config(text)
+    except ConfigError as exc:
+        for issue in exc.errors:
+            click.echo(str(issue), err=True)
+        sys.exit(EXIT_BAD_CONFIG)
+
+
 @click.command("simulate")
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Routing config (YAML or JSON).")
@@ -58,14 +70,7 @@ def _table(counts: dict[str, Counter], total: int) -> str:
 @click.option("--priority", is_flag=True, help="Route by priority (score, then age) instead of file order.")
 def simulate(config_path: str, leads_path: str, state_path: str | None, fmt: str, priority: bool) -> None:
     """Route each lead of a CSV as the connector would, and print the decisions."""
-    with open(config_path, encoding="utf-8") as fh:
-        text = fh.read()
-    try:
-        config = load_config(text)
-    except ConfigError as exc:
-        for issue in exc.errors:
-            click.echo(str(issue), err=True)
-        sys.exit(EXIT_BAD_CONFIG)
+    config = config_from_file(config_path)
     state = InMemoryState()
     if state_path:
         try:

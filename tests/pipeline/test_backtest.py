@@ -196,8 +196,9 @@ def test_the_pipeline_keeps_every_field_and_the_fairness_ledger_and_a_backtest_r
     assert sum(assigned.values()) == 8 and max(assigned.values()) == 1     # 8 leads, 8 reps, fair
     draft = tmp_path / "draft.yaml"
     first = active["reps"][0]["id"]
-    draft.write_text(yaml.safe_dump({**active, "rules": [
-        {"name": "aerospace", "when": {"field": "industry", "op": "eq", "value": "Aerospace"}, "to": [f"rep:{first}"]}]}))
+    aerospace = {"name": "aerospace", "when": {"field": "industry", "op": "eq", "value": "Aerospace"},
+                 "to": [f"rep:{first}"]}
+    draft.write_text(yaml.safe_dump({**active, "rules": [aerospace]}))
     with routed.app.app_context():
         result = CliRunner().invoke(backtest, ["--config", str(draft), "--since", "1d", "--format", "json"])
     assert result.exit_code == 0, result.output

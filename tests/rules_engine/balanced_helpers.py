@@ -26,7 +26,8 @@ def rep_specs(draw, max_reps=5):
             spec["hours"] = {"mon-sun": f"{start:02d}:00-{min(start + draw(st.integers(2, 12)), 24):02d}:00"}
         if draw(st.integers(0, 3)) == 0:
             first = draw(st.integers(2, 7))
-            spec["away"] = [{"from": f"2026-11-{first:02d}", "to": f"2026-11-{min(first + draw(st.integers(0, 2)), 7):02d}"}]
+            last = min(first + draw(st.integers(0, 2)), 7)
+            spec["away"] = [{"from": f"2026-11-{first:02d}", "to": f"2026-11-{last:02d}"}]
         reps.append(spec)
     return reps
 

@@ -96,7 +96,8 @@ def test_the_trace_says_who_is_furthest_below_their_fair_share():
     cfg = load_config(team_config(rep("ana"), rep("bo"), pick="balanced"))
     state = InMemoryState()
     decisions = [d for _, d in simulate(leads(3), cfg, state)]
-    assert decisions[2].explain()[-1] == "balanced: ana is furthest below their fair share (1 leads, 1.5 owed in 7 days)"
+    assert decisions[2].explain()[-1] == \
+        "balanced: ana is furthest below their fair share (1 leads, 1.5 owed in 7 days)"
 
 
 def test_the_ledger_round_trips_through_the_state_json():

@@ -60,7 +60,8 @@ def test_metric_speed_prefers_the_fastest_first_touch_with_enough_touched_leads(
 
 def test_the_guardrail_keeps_the_best_rep_under_max_share_of_fair_share_and_nobody_starves():
     state = stats(star=(45, 50), ana=(10, 50), bo=(10, 50))
-    cfg = load_config(team_config("star", "ana", "bo", pick="top_performer", rule_extra={"guardrail": {"max_share": 1.5}}))
+    cfg = load_config(team_config("star", "ana", "bo", pick="top_performer",
+                                  rule_extra={"guardrail": {"max_share": 1.5}}))
     leads = [{"id": f"L{i}", "created_at": (utc(2026, 11, 2) + i * timedelta(minutes=10)).isoformat()}
              for i in range(60)]
     decisions = [d for _, d in simulate(leads, cfg, state)]
@@ -75,7 +76,8 @@ def test_the_guardrail_keeps_the_best_rep_under_max_share_of_fair_share_and_nobo
     ({"pick": "round_robin", "metric": "speed"}, "rules[0].metric", "metric applies to pick: top_performer"),
     ({"pick": "top_performer", "metric": "fastest"}, "rules[0].metric", "Input should be"),
     ({"pick": "balanced", "guardrail": {"max_share": 2}}, "rules[0].guardrail", "balanced already keeps"),
-    ({"pick": "top_performer", "guardrail": {"max_share": 0.5}}, "rules[0].guardrail.max_share", "greater than or equal to 1"),
+    ({"pick": "top_performer", "guardrail": {"max_share": 0.5}}, "rules[0].guardrail.max_share",
+     "greater than or equal to 1"),
     ({"pick": "top_performer", "guardrail": {}}, "rules[0].guardrail.max_share", "Field required"),
 ])
 def test_performance_options_are_checked_at_load(extra, path, message):
