@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
 
 from adapters import build_adapter
+from sandbox.client import SandboxClient
 
 
 class Sleeps(list):
@@ -40,29 +40,22 @@ def sandbox(running):
     return running.sandbox
 
 
+class Control(SandboxClient):
+    """The sandbox's control plane (``SandboxClient``: ``requests(vendor)``, ``hubspot.reassign``...)
+    and its routes by path, for the tests that name them: ``post("salesforce/reassign", ...)``."""
+
+    def post(self, path: str, **body: Any) -> Any:
+        return self.call("POST", path, body=body)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.call("GET", path, params=params)
+
+
 @pytest.fixture
 def control(running, sandbox):
-    """POST/GET helpers for the sandbox control plane (/__sandbox__/...)."""
-    session = requests.Session()
-    session.verify = str(running.ca_path)
-    session.trust_env = False
-
-    class Control:
-        def post(self, path: str, **body: Any) -> Any:
-            resp = session.post(f"{running.url}/__sandbox__/{path}", json=body)
-            assert resp.status_code < 300, resp.text
-            return resp.json()
-
-        def get(self, path: str, **params: Any) -> Any:
-            resp = session.get(f"{running.url}/__sandbox__/{path}", params=params)
-            assert resp.status_code < 300, resp.text
-            return resp.json()
-
-        def requests(self, vendor: str) -> list[dict]:
-            return self.get("requests", vendor=vendor)["requests"]
-
-    yield Control()
-    session.close()
+    client = Control(running.url, ca=running.ca_path)
+    yield client
+    client.close()
 
 
 @pytest.fixture
