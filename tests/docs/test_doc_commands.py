@@ -82,7 +82,7 @@ def test_every_make_target_in_the_docs_exists():
 @pytest.mark.parametrize("line, expected", [
     ("python app.py rules publish FILE", "'publish' is not a command of `python app.py rules`"),
     ("python app.py web --workers 4 --gunicorn-conf x.py", "has no option --gunicorn-conf"),
-    ("python app.py bench engine|speed", "'speed' is not one of"),
+    ("python app.py bench engine|speed", "'speed' is not a command of `python app.py bench`"),
     ("python app.py users create EMAIL --role owner", "'owner' is not one of"),
     ("python app.py worker now", "takes no further argument 'now'"),
 ])
