@@ -35,8 +35,8 @@ VENDORS = ("hubspot", "salesforce")
 
 class Day:
     def __init__(self, crm, smtp, cluster, database_url: str, folder, scale: int) -> None:
-        crm.sandbox.reset()
         self.outside, self.cluster, self.database_url = Crm(crm), cluster, database_url
+        self.outside.control("reset", "POST")
         self.outside.control("deliveries", "POST", delay_factor=0.01)
         self.clock = FakeClock(folder, crm)
         self.port = free_port()
