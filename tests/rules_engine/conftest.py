@@ -1,15 +1,11 @@
 """Fixtures for the rules engine tests; builders live in engine_helpers.py."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # so `pytest tests/rules_engine` works without `python -m`
-    sys.path.insert(0, str(ROOT))
-
+ROOT = Path(__file__).resolve().parents[2]   # on sys.path by pytest's pythonpath (pyproject.toml)
 
 
 @pytest.fixture
