@@ -205,3 +205,27 @@ def test_the_pipeline_keeps_every_field_and_the_fairness_ledger_and_a_backtest_r
     report = json.loads(result.stdout)
     assert [d["owner"] for d in report["decisions"]] == [first] * 8
     assert report["changed"] == 7 and report["state_from"] is None
+
+
+def test_the_routing_state_is_snapshotted_once_a_utc_day_by_a_scheduled_job(make_app):
+    from sqlalchemy import select
+
+    from connector.routing import snapshots
+    from connector.routing.state import apply_outside_batch
+    from rules_engine import StateChanges
+
+    app = make_app()
+    db = get_db(app)
+    with db.session() as session:
+        apply_outside_batch(session, StateChanges(rotation={"rest": "cy"}, reps={}))
+        apply_outside_batch(session, StateChanges.outcome("ana", converted=True, closed=False))
+    assert "routing.snapshot" in app.extensions["leadrouter.scheduler"].jobs
+    snapshots.snapshot_job(app)
+    with db.session() as session:
+        apply_outside_batch(session, StateChanges(rotation={"rest": "dee"}, reps={}))
+    snapshots.snapshot_job(app)                                  # the same UTC day: nothing new
+    with db.session() as session:
+        rows = list(session.scalars(select(RoutingStateSnapshot)))
+        taken, state = snapshots.state_at(session, datetime.now(timezone.utc))
+    assert len(rows) == 1 and taken == rows[0].taken_at
+    assert state.rotation("rest") == "cy" and state.rep("ana").converted == 1
