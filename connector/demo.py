@@ -22,6 +22,7 @@ from connector.platform.settings import DemoMode
 from connector.routing import store as routing_store
 from connector.web.home import show_demo
 from sandbox.cli import sandbox
+from sandbox.client import SandboxClient
 from sandbox.server import start
 
 log = logging.getLogger(__name__)
@@ -62,14 +63,15 @@ def attach_demo(app: Flask, running: DemoCrm, app_url: str, leads_per_minute: fl
         rosters = {name: connections.adapter(name).read_roster() for name in connections.names()}
         routing_store.save_version(db, yaml.safe_dump(demo_config(org, rosters), sort_keys=False), actor="demo",
                                    comment="the demo org: two teams, every kind of rule")
-    running.sandbox.vendor("hubspot").webhooks.configure(url=f"{app_url}/webhooks/hubspot/hubspot")
-    running.sandbox.options["salesforce_outbound_url"] = f"{app_url}/webhooks/salesforce/salesforce"
+    control = SandboxClient(running.url, ca=ca)   # the sandbox's control plane
+    control.hubspot.configure_webhooks(url=f"{app_url}/webhooks/hubspot/hubspot")
+    control.salesforce.set_outbound_url(f"{app_url}/webhooks/salesforce/salesforce")
     connect_slack(app, running.sandbox.vendor("slack"), f"{running.url}/api/", ca, f"{app_url}/slack/actions")
     for vendor in ("hubspot", "salesforce"):
-        running.sandbox.generator.run(vendor, rate_per_minute=leads_per_minute)
+        control.start_generator(vendor, rate_per_minute=leads_per_minute)
 
     def create(vendor: str, lead: dict) -> None:
-        running.sandbox.vendor(vendor).create_lead(lead)
+        control.create_lead(vendor, **lead)
 
     running.trickle = Trickle(create, opening_leads(org), customer_leads(org)).start()
     log.info("demo: routing the sandbox's HubSpot and Salesforce leads (%.0f new leads a minute each); "
