@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from connector.connections import health as health_room
+from connector.connections.models import Connection
 from connector.connections.registry import get_connections
 from connector.platform.db import get_db
 from connector.platform.keys import secret_box
 from connector.platform.services import Invalid, NotFound
 from connector.connections import checks, form, service
+from connector.web import setup_guide
 from connector.web.security import role_required
 
 bp = Blueprint("web_conn", __name__, url_prefix="/settings/connections", template_folder="templates")
@@ -31,10 +34,35 @@ def index():
     rows = service.list_connections(get_db())
     env = get_connections()
     stored = {row.name for row in rows}
-    return render_template("web/connections.html", rows=rows, kinds=service.KIND_NAMES,
-                           health=health_room.stored(get_db()),
+    health = health_room.stored(get_db())
+    return render_template("web/connections.html", rows=rows, kinds=service.KIND_NAMES, health=health,
                            urls={row.id: service.webhook_urls(_base_url(), row) for row in rows},
-                           env_names=[n for n in env.names() if n not in stored], problems=env.problems())
+                           env_names=[n for n in env.names() if n not in stored], problems=env.problems(),
+                           steps=_setup_steps(env, health),
+                           notification_steps=setup_guide.notification_steps(_settings(), _base_url()))
+
+
+def _settings():
+    return current_app.config["LEADROUTER_SETTINGS"]
+
+
+def _setup_steps(connections, health: dict) -> dict[str, list[setup_guide.Step]]:
+    """Each connection's setup steps, with what leadrouter saw of each (connector/web/setup_guide.py)."""
+    arrived = setup_guide.last_webhooks(get_db())
+    out = {}
+    for name, spec in connections.specs.items():
+        urls = service.webhook_urls(_base_url(), Connection(name=name, kind=str(getattr(spec.kind, "value", spec.kind))))
+        out[name] = setup_guide.connection_steps(name, spec, urls, health.get(name), arrived.get(name))
+    return out
+
+
+@bp.get("/guides/<name>")
+def guide(name: str):
+    """A setup guide of docs/, rendered (the steps above link to their sections)."""
+    body = setup_guide.guide_html(name)
+    if body is None:
+        return render_template("web/error.html", status=404, message="There is no such guide."), 404
+    return render_template("web/guide.html", name=name, body=Markup(body))
 
 
 def _form(connection_id: int | None):
