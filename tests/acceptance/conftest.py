@@ -4,21 +4,16 @@ an admin: environment variables, a routing config file, and the CLI."""
 
 from __future__ import annotations
 
-import ssl
-import threading
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 import yaml
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.acceptance.harness import Crm, FakeClock, Product, faketime_library, free_port
+from tests.acceptance.harness import Crm, FakeClock, Product, faketime_library
 from tests.support.apps import TEST_KEYS
 from tests.support.crm import point_crm_at, unpoint_crm
+from tests.support.smtp import Mailbox, start_smtp, tls_context
 
 SMTP_USER, SMTP_PASSWORD = "leadrouter", "mail-pass"
 MANAGER = "lead-manager@demo.leadrouter.dev"
@@ -26,45 +21,14 @@ CHANNEL = "#leads"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@leadrouter.example", "correct horse battery staple"
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.mails: list[dict] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
-        with self.lock:
-            self.mails.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "tls": session.ssl is not None,
-                               "auth": session.authenticated,
-                               "message": message_from_bytes(envelope.content, policy=policy.default)})
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[dict]:
-        with self.lock:
-            return [m for m in self.mails if address in m["to"]]
-
-    def subjects(self, address: str) -> list[str]:
-        return [str(m["message"]["Subject"]) for m in self.to(address)]
-
-
-def _authenticate(server, session, envelope, mechanism, auth_data):  # noqa: ANN001
-    return AuthResult(success=isinstance(auth_data, LoginPassword)
-                      and (auth_data.login, auth_data.password) == (SMTP_USER.encode(), SMTP_PASSWORD.encode()))
-
-
 @pytest.fixture(scope="session")
 def smtp(tmp_path_factory):
     """An SMTP server on loopback that requires STARTTLS and AUTH, like a mail provider on 587."""
-    ca = trustme.CA()
-    folder = tmp_path_factory.mktemp("smtp")
-    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    context, ca_path = tls_context(tmp_path_factory.mktemp("smtp"))
     box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port(), authenticator=_authenticate,
-                            tls_context=context, require_starttls=True, auth_require_tls=True)
-    controller.start()
+    controller = start_smtp(box, context, SMTP_USER, SMTP_PASSWORD)
     box.url = f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{controller.port}"
-    box.ca_path = str(folder / "ca.pem")
+    box.ca_path = ca_path
     yield box
     controller.stop()
 

@@ -4,77 +4,27 @@ temporary refusals retried, permanent ones failed; admins' templates win."""
 
 from __future__ import annotations
 
-import socket
-import ssl
-from email import message_from_bytes, policy
-
 import pytest
-import trustme
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
 from connector.pipeline.models import Assignment
 from connector.notify.models import Notification
 from tests.notify.conftest import Kit, notify_app
+from tests.support.smtp import Mailbox, start_smtp, tls_context
 
 USER, PASSWORD = "leadrouter", "s3cret pass"
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.mails: list = []
-        self.refuse: dict[str, str] = {}   # address -> SMTP reply
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
-        self.mails.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "auth": session.authenticated,
-                           "message": message_from_bytes(envelope.content, policy=policy.default)})
-        return "250 Message accepted"
-
-
-def _authenticate(server, session, envelope, mechanism, auth_data):  # noqa: ANN001
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        USER.encode(), PASSWORD.encode())
-    return AuthResult(success=ok)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory):
-    ca = trustme.CA()
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    return context, str(folder / "ca.pem")
-
-
-def _smtp(certs, implicit: bool):
-    context, _ = certs
-    box = Mailbox()
-    # aiosmtpd's auth_require_tls only knows STARTTLS; an implicit-TLS connection is TLS throughout.
-    options = {"ssl_context": context, "auth_require_tls": False} if implicit else \
-        {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
-    controller = Controller(box, hostname="127.0.0.1", port=_free_port(), authenticator=_authenticate, **options)
-    controller.start()
-    return controller, box
+    return tls_context(tmp_path_factory.mktemp("smtp-tls"))
 
 
 @pytest.fixture
 def mail_kit(tmp_path, make_app, crm, crm_control, sandbox, certs, request):
     implicit = getattr(request, "param", "starttls") == "smtps"
-    controller, box = _smtp(certs, implicit)
+    box = Mailbox()
+    controller = start_smtp(box, certs[0], USER, PASSWORD, implicit=implicit)
     scheme = "smtps" if implicit else "smtp"
     templates = tmp_path / "templates"
     templates.mkdir()
@@ -161,9 +111,7 @@ def test_the_password_is_never_sent_without_tls(certs):
     from connector.notify.email import EmailNotifier
 
     box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=_free_port(), authenticator=_authenticate,
-                            auth_require_tls=False)  # no STARTTLS offered
-    controller.start()
+    controller = start_smtp(box, None, USER, PASSWORD)  # no STARTTLS offered
     try:
         notifier = EmailNotifier(f"smtp://{USER}:pw@127.0.0.1:{controller.port}", "leadrouter@localhost")
         with pytest.raises(NotifyError) as caught:
