@@ -144,7 +144,7 @@ def test_the_pages_fit_a_phone(page, live_server, manager, routing, db):
     assert width <= 400, f"the rules page scrolls sideways on a phone ({width}px)"
     assert page.locator("text=Add a rule").is_visible()
     page.goto(live_server + "/settings/")
-    page.wait_for_function("document.querySelectorAll('canvas').length === 4 && Chart.getChart('chart-statuses')")
+    page.wait_for_function("document.querySelectorAll('canvas').length === 5 && Chart.getChart('chart-statuses')")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, f"the dashboard scrolls sideways on a phone ({width}px)"
 
