@@ -26,7 +26,7 @@ ROUTERS = ("leadrouter", "naive", "polling")
 VENDORS = ("hubspot", "salesforce")
 
 
-def measure(burst_leads: int = 1000, trickle_seconds: int = 60, poll_seconds: float = 20.0,
+def measure(burst_leads: int = 500, trickle_seconds: int = 60, poll_seconds: float = 20.0,
             database: str = "sqlite") -> tuple[dict, list]:
     progress = Progress("api_cost")
     with workspace("api_cost") as folder, ExitStack() as stack:
@@ -120,7 +120,8 @@ def _rows(phases: dict) -> list[tuple]:
 
 
 @click.command("api_cost")
-@click.option("--burst", "burst_leads", default=1000, show_default=True, help="Leads per CRM in the burst.")
+@click.option("--burst", "burst_leads", default=500, show_default=True,
+              help="Leads per CRM in the burst (500 in each: a 1,000-lead burst).")
 @click.option("--trickle-seconds", default=60, show_default=True, help="Trickle length (one lead a second per CRM).")
 @click.option("--poll-seconds", default=20.0, show_default=True, help="The polling router's interval.")
 @click.option("--database", type=click.Choice(postgres.DATABASES), default="sqlite", show_default=True,

@@ -72,7 +72,7 @@ def _round(sandbox: Sandbox, pg, tenant, folder, count: int, n_workers: int, bat
     return {"leads": count, "seconds": round(seconds, 3), "leads_per_s": round(count / seconds, 1)}
 
 
-def measure(leads: int = 2000, latency_ms: float = 100, workers: tuple[int, ...] = (1, 2, 4),
+def measure(leads: int = 1000, latency_ms: float = 100, workers: tuple[int, ...] = (1, 2, 4),
             batch: int = 100, profile: Path | None = None) -> tuple[dict, list]:
     progress = Progress("scale")
     with workspace("scale") as folder, postgres.server() as pg:
@@ -106,7 +106,7 @@ def _workers(value: str) -> tuple[int, ...]:
 
 
 @click.command("scale")
-@click.option("--leads", default=2000, show_default=True, help="Leads routed in each run.")
+@click.option("--leads", default=1000, show_default=True, help="Leads routed in each run.")
 @click.option("--latency-ms", default=100.0, show_default=True, help="Latency of every CRM call.")
 @click.option("--workers", "workers", default="1,2,4", show_default=True, help="Worker processes per run.")
 @click.option("--batch", default=100, show_default=True, help="LEADROUTER_WORKER_BATCH_SIZE.")

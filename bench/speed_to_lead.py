@@ -54,7 +54,7 @@ def _speeds(audits: dict, leads: dict, names) -> dict:
     return {**percentiles(every), **per}
 
 
-def measure(burst_leads: int = 1000, trickle_seconds: int = 60, latency_ms: float = 50,
+def measure(burst_leads: int = 500, trickle_seconds: int = 60, latency_ms: float = 50,
             poll_seconds: int = 10, database: str = "sqlite") -> tuple[dict, list]:
     progress = Progress("speed_to_lead")
     with workspace("speed_to_lead") as folder, ExitStack() as stack:
@@ -93,7 +93,8 @@ def measure(burst_leads: int = 1000, trickle_seconds: int = 60, latency_ms: floa
 
 
 @click.command("speed_to_lead")
-@click.option("--burst", "burst_leads", default=1000, show_default=True, help="Leads per CRM in the burst.")
+@click.option("--burst", "burst_leads", default=500, show_default=True,
+              help="Leads per CRM in the burst (500 in each: a 1,000-lead burst).")
 @click.option("--trickle-seconds", default=60, show_default=True, help="Trickle length (one lead a second per CRM).")
 @click.option("--latency-ms", default=50.0, show_default=True, help="Latency of every CRM call.")
 @click.option("--poll-seconds", default=10, show_default=True, help="The polling installation's poll interval.")
