@@ -10,15 +10,14 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from connector.connections.registry import Connections, from_settings, set_connections
 from connector.pipeline import jobs
 from connector.platform.db import get_db
 from connector.routing import store as routing_store
-from tests.pipeline.conftest import sandbox_settings
-from tests.support.crm import point_crm_at, unpoint_crm
+from tests.support.crm import unpoint_crm
 from tests.support.waiting import wait_until
 from tests.support.web import make_user
 from tests.web.browser import ARTIFACTS, browser, page  # noqa: F401 — fixtures
+from tests.web.sandboxed import served_app
 from tests.web.test_browser import sign_in
 
 MANAGER = "manager@example.com"
@@ -32,12 +31,7 @@ def _owners(crm) -> dict[str, str]:
 def live(crm, crm_control, make_app, serve):
     """The app served on a port, connected to the sandbox's HubSpot and Salesforce (webhooks aimed
     at it), with a team whose only rep covers the US."""
-    crm_control.reset()
-    crm_control.configure_deliveries(delay_factor=0.01)
-    served = serve()
-    app = make_app(**sandbox_settings(crm, served.url))
-    set_connections(app, Connections(from_settings(app.config["LEADROUTER_SETTINGS"]), sleep=lambda _s: None))
-    served.app = app
+    app, url = served_app(crm, crm_control, make_app, serve)
     maya = "maya.patel@demo.leadrouter.dev"
     config = {"version": 1, "timezone": "UTC",
               "reps": [{"id": "maya", "name": "Maya Patel", "email": maya, "crm": {"hubspot": _owners(crm)[maya]},
@@ -46,8 +40,7 @@ def live(crm, crm_control, make_app, serve):
               "rules": [{"name": "by-territory", "to": "team:inbound", "require": ["territory"], "on_empty": "wait"}]}
     routing_store.save_version(get_db(app), yaml.safe_dump(config, sort_keys=False), actor="test")
     make_user(get_db(app), MANAGER, "manager")
-    point_crm_at(crm_control, served.url)
-    yield app, served.url
+    yield app, url
     unpoint_crm(crm_control, crm)
 
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from connector.connections.registry import Connections, from_settings, set_connections
-from tests.pipeline.conftest import sandbox_settings
-from tests.support.crm import point_crm_at, unpoint_crm
+from tests.support.crm import unpoint_crm
 from tests.support.waiting import wait_until
 from tests.support.web import make_user, post, sign_in
+from tests.web.sandboxed import served_app
 
 HUBSPOT = {"kind": "hubspot", "name": "hubspot-eu", "base_url": "https://api.hubapi.com", "poll_interval_s": "120",
            "enabled": "1", "token": "pat-na1-secret"}
@@ -69,16 +68,10 @@ def test_test_connection_turns_the_token_step_green(admin_client, crm):
 
 @pytest.fixture
 def live(crm, crm_control, make_app, serve):
-    crm_control.reset()
-    crm_control.configure_deliveries(delay_factor=0.01)
-    served = serve()
-    app = make_app(**sandbox_settings(crm, served.url))
-    set_connections(app, Connections(from_settings(app.config["LEADROUTER_SETTINGS"]), sleep=lambda _s: None))
-    served.app = app
+    app, _url = served_app(crm, crm_control, make_app, serve)
     make_user(app.extensions["leadrouter.db"], "admin@example.com", "admin")
     client = app.test_client()
     sign_in(client, "admin@example.com")
-    point_crm_at(crm_control, served.url)
     yield client
     unpoint_crm(crm_control, crm)
 
