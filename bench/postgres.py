@@ -11,14 +11,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
-
 from bench.rig import BenchError
 
 LOCAL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _answers(url: str) -> bool:
+    import psycopg  # here, not at import: `python app.py` loads bench/ for its command list
+
     try:
         psycopg.connect(url, connect_timeout=3).close()
         return True
@@ -31,12 +31,16 @@ class Server:
         self.admin_url = admin_url
 
     def count(self, url: str, sql: str) -> int:
+        import psycopg
+
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
             return int(conn.execute(sql).fetchone()[0])
 
     @contextlib.contextmanager
     def database(self) -> Iterator[str]:
         """A new empty database; its SQLAlchemy URL (psycopg 3)."""
+        import psycopg
+
         name = f"lr_bench_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
