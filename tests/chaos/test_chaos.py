@@ -14,6 +14,7 @@ the assignments log complete. Prints its figures on a ``CHAOS:`` line.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import threading
@@ -28,8 +29,9 @@ from tests.acceptance.harness import Crm, FakeClock, free_port, wait_until
 from tests.chaos import audit
 from tests.chaos.weather import CallLog, People, calm, gusts, storm
 
-pytestmark = [pytest.mark.slow, needs_faketime]
 LEADS_PER_CRM = 20
+_SCALE = int(os.environ.get("CHAOS_SCALE", "1")) if os.environ.get("CHAOS_SCALE", "1").isdigit() else 1
+pytestmark = [pytest.mark.slow, needs_faketime, pytest.mark.timeout(240 + 120 * _SCALE)]   # the big day is longer
 VENDORS = ("hubspot", "salesforce")
 
 
@@ -78,6 +80,7 @@ class Day:
         self._stop_weather = stop
         self.figures["fault_rules"] = len(storm(self.outside))
         weather.start()
+        self.people.start_watching()
         pace = max(0.05, 10 / self.count)
         for n in range(self.count):
             for vendor in VENDORS:

@@ -119,16 +119,21 @@ class People:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._watch, name="people", daemon=True)
+
+    def start_watching(self) -> None:
+        """From now on, a failed owner write may make someone take one of its leads."""
         self.thread.start()
 
     def take(self, vendor: str, lead_id: str) -> bool:
+        """The person sets their owner on the lead, once (False: they had already)."""
+        key, owner = (vendor, lead_id), self.humans[vendor]
         with self.lock:
-            if (vendor, lead_id) in self.took:
-                return False
-            self.took[(vendor, lead_id)] = self.humans[vendor]
-        key = "lead_id" if vendor == "salesforce" else "contact_id"
-        self.crm.control(f"{vendor}/reassign", "POST", **{key: lead_id, "owner_id": self.humans[vendor]})
-        return True
+            first = key not in self.took
+            self.took.setdefault(key, owner)
+        if first:
+            field = "lead_id" if vendor == "salesforce" else "contact_id"
+            self.crm.control(f"{vendor}/reassign", "POST", **{field: lead_id, "owner_id": owner})
+        return first
 
     def _watch(self) -> None:
         while not self.stopping.wait(0.02):
@@ -141,4 +146,5 @@ class People:
 
     def close(self) -> None:
         self.stopping.set()
-        self.thread.join(5)
+        if self.thread.is_alive():
+            self.thread.join(5)
