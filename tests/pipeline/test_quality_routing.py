@@ -141,3 +141,15 @@ def test_a_junk_owner_gets_the_junk_lead_written_without_a_turn(routed):
     assert rows[junk].rep_id == members[-1] and junk_owner == rows[junk].owner_crm_id
     assert rows[junk].status == LeadStatus.WRITTEN and rows[junk].reason.startswith("junk: ")
     assert rows[second].rep_id == members[(members.index(rows[first].rep_id) + 1) % len(members)]
+
+
+def test_hubspot_companies_are_matched_by_name(routed):
+    quality_config(routed)
+    liam = routed.crm.sandbox.vendor("hubspot").owners.by_key("liam").id   # owns Globex Financial
+    lead = str(routed.control.create_lead("hubspot", first_name="Gil", last_name="Quality", email="gil.q@gmail.com",
+                                          company="GLOBEX FINANCIAL, INC.", country="US")["id"])
+    routed.wait_for_inbox(1)
+    routed.drain()
+    row = by_lead(routed)[lead]
+    assert (row.owner_crm_id, row.rule) == (str(liam), "known-account")
+    assert any("matched by company name" in step["text"] for step in row.trace)
