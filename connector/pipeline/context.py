@@ -8,8 +8,9 @@ lead. An account's owner is the rep whose ``crm:`` owner id it is, else ``crm:<o
 engine says "not a rep here" and goes on).
 
 Known people: the open leads and contacts with the batch's emails, or the same first and last
-name at the same company domain (one duplicate lookup per batch), plus the leads this connection assigned in the last ``RECENT`` (a second form fill that
-arrives before the first one's owner is written, or in the next batch, gets the same owner).
+name at the same company domain (one duplicate lookup per batch), plus the leads this connection
+assigned in the last ``RECENT`` (a second form fill that arrives before the first one's owner
+is written, or in the next batch, gets the same owner).
 ``Context.assigned`` adds each new assignment, so two events of one person in one batch agree.
 """
 
