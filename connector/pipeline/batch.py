@@ -41,7 +41,7 @@ from connector.pipeline.speed import load_first_touch
 from connector.routing.active import ActiveConfig, RoutingConfigMissing, RoutingConfigs
 from connector.routing.backtest import lead_fields
 from connector.routing.state import SqlRoutingState
-from rules_engine import Lead, RoutingConfig, StateChanges, Status, decide, priority_key
+from rules_engine import Decision, Lead, RoutingConfig, StateChanges, Status, decide, priority_key
 from rules_engine.decide import FALLBACK_KEY
 
 log = logging.getLogger(__name__)
