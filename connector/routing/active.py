@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from connector.routing import store as routing_store
 from connector.platform.db import Database
@@ -88,7 +89,13 @@ def import_file_at_start(db: Database, path: Path) -> int | None:
     active = routing_store.get_version(db)
     if active is not None and active.body == text:
         return None
-    version = routing_store.save_version(db, text, actor=f"file:{path}", comment="loaded at start",
-                                         from_file=True)
+    try:
+        version = routing_store.save_version(db, text, actor=f"file:{path}", comment="loaded at start",
+                                             from_file=True)
+    except IntegrityError:   # web and workers starting together: another one stored the same file first
+        active = routing_store.get_version(db)
+        if active is not None and active.body == text:
+            return None
+        raise
     log.info("routing config %s stored as version %d", path, version)
     return version
