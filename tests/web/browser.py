@@ -32,15 +32,27 @@ def live_server(app, serve):
     return serve(app).url
 
 
+_SHARED: dict = {}   # one Playwright and one Chromium per run, however many test modules import the fixture
+
+
 @pytest.fixture(scope="session")
 def browser():
+    # Each module that imports this fixture gets a session fixture of its own, and Playwright's
+    # sync API refuses a second instance while one runs: they share one, closed by the last.
     need_chromium()
-    from playwright.sync_api import sync_playwright
+    if not _SHARED:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
+        playwright = sync_playwright().start()
+        _SHARED.update(playwright=playwright, users=0,
+                       chromium=playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS))
+    _SHARED["users"] += 1
+    yield _SHARED["chromium"]
+    _SHARED["users"] -= 1
+    if not _SHARED["users"]:
+        _SHARED["chromium"].close()
+        _SHARED.pop("playwright").stop()
+        _SHARED.clear()
 
 
 @pytest.fixture
