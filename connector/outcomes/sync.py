@@ -6,8 +6,8 @@ least recently checked first, at most ``PER_RUN`` per run. For each one, stored 
 ``lead_outcomes`` row beside the assignment:
 
 - a status change (an ``crm_status`` assignment event with the old and the new status);
-- the first activity at or after our write: ``assignments.first_touch_at`` (speed to lead; it
-  stops the SLA clock), a ``first_touch`` event;
+- the first activity at or after our write (less ``SKEW``): ``assignments.first_touch_at`` (speed
+  to lead; it stops the SLA clock), a ``first_touch`` event;
 - won or lost, by the connection's ``won_statuses`` / ``lost_statuses`` (and the CRM's own
   conversion): a ``converted`` or ``lost`` event, and the rep's outcome figures, wins *and*
   losses, that ``top_performer`` reads (a closed lead also leaves the rep's open load).
@@ -40,6 +40,9 @@ RESULT_EVENTS = {Result.WON: CONVERTED, Result.LOST: LOST}
 ROUTED = (LeadStatus.WRITTEN.value, LeadStatus.NOTIFIED.value)
 WINDOW = timedelta(days=30)   # how long after its write a lead's outcome is still read
 PER_RUN = 2000                # leads read per connection and run (10 batch calls on Salesforce)
+# A first activity counts from this long before our write: the CRM's clock is not ours, and its
+# timestamps may be cut to the second (Salesforce), so a call logged right away can read earlier.
+SKEW = timedelta(seconds=60)
 
 
 @dataclass
@@ -64,7 +67,7 @@ def sync_outcomes(app: Flask, name: str, now: datetime | None = None) -> SyncRep
     report = SyncReport(read=len(due))
     if not due:
         return report
-    outcomes = {o.lead_id: o for o in adapter.read_outcomes({lead: at for lead, (_, at) in due.items()})}
+    outcomes = {o.lead_id: o for o in adapter.read_outcomes({lead: at - SKEW for lead, (_, at) in due.items()})}
     with db.session() as session:
         for lead_id, (assignment_id, _) in due.items():
             assignment = session.get(Assignment, assignment_id)
