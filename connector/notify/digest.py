@@ -1,4 +1,5 @@
-"""The daily digest per team: leads routed, speed to lead (owner written -> rep notified),
+"""The daily digest per team: leads routed, speed to lead (received -> first touch, as on the
+dashboard; leads not touched yet are left out),
 SLA breaches, accepted; to the team's channel and/or manager (``digest: {at: "08:00", to: [...]}``
 in the routing config, ``at`` in the config's time zone). Covers the previous local day; sent
 once per team and day (the outbox rows are the record).
@@ -33,7 +34,7 @@ def team_figures(session: Session, config: Any, team: Any, start: datetime, end:
     breached = set(session.scalars(select(AssignmentEvent.assignment_id).where(
         AssignmentEvent.assignment_id.in_([a.id for a in rows]),
         AssignmentEvent.status == NotifyEvent.SLA_BREACHED))) if rows else set()
-    speeds = [(a.notified_at - a.written_at).total_seconds() for a in rows if a.notified_at and a.written_at]
+    speeds = [(a.first_touch_at - a.received_at).total_seconds() for a in rows if a.first_touch_at]
     reps = []
     for rep_id in team.members:
         mine = [a for a in rows if a.rep_id == rep_id]

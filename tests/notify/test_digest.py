@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -17,8 +17,9 @@ def test_the_team_gets_yesterdays_figures_once_after_the_digest_time(kit):
     settings = kit.app.config["LEADROUTER_SETTINGS"]
     kit.written("maya", lead_id="00Q5g00000AAAAAA")
     accepted = kit.written("liam", lead_id="00Q5g00000BBBBBB")
-    with kit.db.session() as session:
-        session.get(Assignment, accepted).accepted_at = kit.now()
+    with kit.db.session() as session:   # liam calls 45 s after the lead arrived; maya never does
+        row = session.get(Assignment, accepted)
+        row.accepted_at, row.first_touch_at = kit.now(), row.received_at + timedelta(seconds=45)
     kit.advance(0.5)
     kit.deliver()
     kit.advance(15)
@@ -37,5 +38,5 @@ def test_the_team_gets_yesterdays_figures_once_after_the_digest_time(kit):
     [digest] = [m for m in kit.messages() if m["message"]["text"].startswith("Daily lead routing digest")]
     assert digest["channel"] == "C0LEADS01"
     text = digest["message"]["blocks"][0]["text"]["text"]
-    assert "*Inbound Sales*, 2026-11-23: 2 leads routed, median speed to lead 30 s, 1 SLA breaches, 1 accepted." in text
+    assert "*Inbound Sales*, 2026-11-23: 2 leads routed, median speed to lead 45 s, 1 SLA breaches, 1 accepted." in text
     assert "• Maya Patel: 1 routed, 1 breaches" in text
