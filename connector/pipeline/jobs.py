@@ -23,6 +23,7 @@ from connector.pipeline.models import Source
 from connector.platform.db import dialect_insert
 from connector.connections.registry import Connections, get_connections
 from connector.connections.service import connection_row
+from connector.routing import crm_users
 from connector.routing.models import Rep
 from connector.pipeline.batch import Pipeline
 from connector.pipeline.log import BatchReport
@@ -143,10 +144,11 @@ def sync_roster(app: Flask, name: str) -> dict[str, bool]:
     id, else email). A rep is active while every CRM it is linked to says so. Returns, per rep
     linked to this CRM, whether its user is active here."""
     adapter, config = _adapter_and_config(app, name)
+    users = adapter.read_roster()
+    crm_users.store(get_db(app), name, users)   # the rep editor's picker, the roster's "not in routing yet"
     if config is None:
         return {}
     keys = runtime(app).connections.owner_keys(name)
-    users = adapter.read_roster()
     by_id = {u.id: u for u in users}
     by_email = {u.email.lower(): u for u in users if u.email}
     changes: dict[str, bool] = {}
