@@ -31,7 +31,7 @@ from tests.chaos.weather import CallLog, People, calm, gusts, storm
 
 LEADS_PER_CRM = 20
 _SCALE = int(os.environ.get("CHAOS_SCALE", "1")) if os.environ.get("CHAOS_SCALE", "1").isdigit() else 1
-pytestmark = [pytest.mark.slow, needs_faketime, pytest.mark.timeout(240 + 120 * _SCALE)]   # the big day is longer
+pytestmark = [pytest.mark.slow, needs_faketime, pytest.mark.timeout(300 + 120 * _SCALE)]   # the big day is longer
 VENDORS = ("hubspot", "salesforce")
 
 
@@ -155,7 +155,14 @@ class Day:
                      if status in audit.FINAL}
             return all(key in final or key in later for key in self.leads)
 
-        wait_until(quiet, timeout, f"every lead final or waiting for its next attempt: {self.state()}", every=0.5)
+        self._wait(quiet, timeout, "every lead final or waiting for its next attempt")
+
+    def _wait(self, predicate, timeout: float, what: str) -> None:
+        """``wait_until``, its failure saying where the leads stand at that moment."""
+        try:
+            wait_until(predicate, timeout, what, every=0.5)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {self.state()}") from None
 
     def state(self) -> dict:
         """Where the leads stand (for a failure message): assignments by status, inbox by status."""
@@ -174,9 +181,9 @@ class Day:
             worker.stop()
         self.clock.advance(2 * 3600)
         self.workers.append(self.product.start("worker4", "worker"))
-        wait_until(lambda: set(self._scalars("SELECT status FROM assignments")) <= audit.FINAL
+        self._wait(lambda: set(self._scalars("SELECT status FROM assignments")) <= audit.FINAL
                    and len(self._scalars("SELECT id FROM assignments")) >= len(self.leads), timeout,
-                   f"every lead final after the storm: {self.state()}")
+                   "every lead final after the storm")
         self.deliveries = self.outside.control("deliveries")["deliveries"]
 
 
@@ -187,8 +194,8 @@ def test_a_day_of_every_fault_at_once_loses_no_lead_and_overwrites_no_person(crm
     day = Day(crm, smtp, cluster, database_url, tmp_path, chaos_scale)
     try:
         for phase, run in (("start", day.start), ("traffic", day.traffic),
-                           ("settle", lambda: day.settle(60 + 6 * chaos_scale)),
-                           ("finish", lambda: day.finish(60 + 6 * chaos_scale))):
+                           ("settle", lambda: day.settle(120 + 12 * chaos_scale)),
+                           ("finish", lambda: day.finish(90 + 9 * chaos_scale))):
             begun = time.monotonic()
             run()
             day.figures.setdefault("phase_s", {})[phase] = round(time.monotonic() - begun, 1)
