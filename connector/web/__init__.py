@@ -12,7 +12,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from connector.web import (api, api_connections, api_leads, api_metrics, auth, cli, connections_pages, dashboard,
-                           home, leads_pages, roster_pages, rules_pages, security, simulator_pages)
+                           home, leads_pages, roster_pages, rules_pages, security, simulator_pages, teams_pages)
 
 
 def _when(value: datetime | None) -> str:
@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
     """The pages and the API behind the login gate, ``/``, and the ``users`` and ``web`` commands."""
     app.jinja_env.autoescape = True
     security.init_app(app)
-    for module in (home, auth, dashboard, rules_pages, simulator_pages, roster_pages, leads_pages,
+    for module in (home, auth, dashboard, rules_pages, simulator_pages, roster_pages, teams_pages, leads_pages,
                    connections_pages, api, api_leads, api_connections, api_metrics):
         module.init_app(app)
     app.cli.add_command(cli.users)
