@@ -27,8 +27,7 @@ from sqlalchemy.orm import Session
 from connector.platform.db import get_db
 from connector.pipeline.models import Assignment
 from connector.notify.models import Notification
-from connector.notify import blocks, lifecycle, pause
-from connector.outcomes import feedback
+from connector.notify import blocks, feedback, lifecycle, pause
 from connector.outcomes.models import FeedbackReason
 from connector.notify.runtime import get_runtime
 from connector.notify.base import Kind, NotifyError, NotifyEvent

@@ -3,7 +3,8 @@
 Outcome sync (``sync``) reads back, per routed lead and in batches by id, its CRM status, first
 activity and won / lost result; ``metrics`` computes the dashboard's and the API's figures
 (speed to lead, conversion with Wilson intervals, fairness); ``prometheus`` serves ``/metrics``;
-``feedback`` stores a rep's "Not a fit"; ``recommendations`` turns the figures into sentences.
+``recommendations`` turns the figures into sentences. (A rep's "Not a fit" is handled in the
+notify room, ``connector/notify/feedback.py``, and stored in this room's ``lead_feedback``.)
 """
 
 from __future__ import annotations
@@ -33,13 +34,16 @@ def flush_counts(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """``/metrics``, outcome sync (one job over every connection, once cluster-wide, at each
-    connection's poll interval) and the counters' flush (in every process)."""
+    """``/metrics``, the decision timer on the pipeline, outcome sync (one job over every
+    connection, once cluster-wide, at each connection's poll interval) and the counters' flush
+    (in every process)."""
     from connector.outcomes import prometheus, sync
+    from connector.outcomes.counters import observe_decision
     from connector.pipeline import jobs
     from connector.platform.scheduler import Job, get_scheduler
 
     prometheus.init_app(app)
+    jobs.runtime(app).pipeline.on_decided.append(observe_decision)
     scheduler = get_scheduler(app)
     scheduler.add_job(Job("outcomes", partial(jobs.for_each_connection, func=sync.sync_outcomes,
                                               due=jobs.DueTracker(), seconds=None), 5, run_once_cluster_wide=True))

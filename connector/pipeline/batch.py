@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from adapters import CrmAdapter, CrmError, LeadRecord
 from adapters.errors import AuthError, PermissionDenied
-from connector.outcomes.counters import observe_decision
 from connector.pipeline import inbox
 from connector.pipeline.backoff import write_retry_delay
 from connector.pipeline.context import RECENT, AccountCache, Context, read_context, recent_people
@@ -95,6 +94,8 @@ class Pipeline(WriteBack):
         # and tells the owner of a lead a person owns when it becomes sales-ready (alert: owner).
         self.on_written: list[OnWritten] = []
         self.on_owned: list[OnOwned] = []
+        # The outcomes room times each decision for /metrics: (connection, seconds).
+        self.on_decided: list[Callable[[str, float], None]] = []
         self.accounts = AccountCache()   # the CRM's accounts per connection (connector.pipeline.context)
 
     def run_batch(self, connection: str, adapter: CrmAdapter, worker: str, limit: int = 100,
@@ -208,7 +209,8 @@ class Pipeline(WriteBack):
             decision = decide(rec.lead, active.config, state, now, exclude=exclude,
                               crm=batch.owner_keys, accounts=batch.context.accounts,
                               known_people=batch.context.people)
-            observe_decision(batch.connection, time.perf_counter() - started)
+            for hook in self.on_decided:
+                hook(batch.connection, time.perf_counter() - started)
             assignment.trace, assignment.rule = decision.trace, decision.rule
             assignment.decided_at, assignment.config_version = now, active.version
             if decision.status is Status.JUNK:
