@@ -44,7 +44,8 @@ class Day:
         self.port = free_port()
         config = routing_config()
         config["rules"][0]["notify"] = []
-        env = environment(crm, smtp, folder, self.port, database_url, LEADROUTER_WORKER_BATCH_SIZE="5",
+        # Small batches (5 rows, 50 on the big day): many owner writes, kills land mid-batch.
+        env = environment(crm, smtp, folder, self.port, database_url, LEADROUTER_WORKER_BATCH_SIZE=str(5 * scale),
                           LEADROUTER_CLAIM_LEASE_SECONDS="6", LEADROUTER_POLL_INTERVAL_SECONDS="5",
                           LEADROUTER_ROUTING_CONFIG=str(write_config(folder, config)), **self.clock.env())
         self.product = new_product(folder, env)
