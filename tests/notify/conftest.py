@@ -131,7 +131,7 @@ def notify_app(make_app, running, db_url: str | None = None, **extra):
     routing = extra.pop("ROUTING", ROUTING)
     app = make_app(db_url, LEADROUTER_DEMO="off", LEADROUTER_SALESFORCE_URL=running.url,
                    LEADROUTER_SALESFORCE_CLIENT_ID="sandbox", LEADROUTER_SALESFORCE_CLIENT_SECRET="sandbox",
-                   NOTIFY_SLACK_CA_BUNDLE=str(running.ca_path), **extra)
+                   LEADROUTER_SLACK_CA_BUNDLE=str(running.ca_path), **extra)
     # create_app already ran notify.init_app(app)
     routing_store.save_version(get_db(app), routing, actor="test")
     return app

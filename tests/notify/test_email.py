@@ -30,8 +30,8 @@ def mail_kit(tmp_path, make_app, crm, crm_control, sandbox, certs, request):
     templates.mkdir()
     app = notify_app(make_app, crm,
                      LEADROUTER_SMTP_URL=f"{scheme}://{USER}:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{controller.port}",
-                     LEADROUTER_EMAIL_FROM="leadrouter@demo.leadrouter.dev", NOTIFY_TEMPLATES_DIR=str(templates),
-                     NOTIFY_SMTP_CA_BUNDLE=certs[1])
+                     LEADROUTER_EMAIL_FROM="leadrouter@demo.leadrouter.dev", LEADROUTER_NOTIFY_TEMPLATES_DIR=str(templates),
+                     LEADROUTER_SMTP_CA_BUNDLE=certs[1])
     from connector.notify import get_runtime
 
     runtime = get_runtime(app)

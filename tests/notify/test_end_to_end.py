@@ -26,7 +26,7 @@ def app(crm, crm_control, make_app, serve):
                    LEADROUTER_HUBSPOT_TOKEN="sandbox-hubspot-token", LEADROUTER_HUBSPOT_BASE_URL=crm.url,
                    LEADROUTER_HUBSPOT_CA_BUNDLE=str(crm.ca_path), LEADROUTER_SLACK_BOT_TOKEN="xoxb-sandbox",
                    LEADROUTER_SLACK_SIGNING_SECRET="sandbox-signing-secret",
-                   LEADROUTER_SLACK_BASE_URL=crm.url + "/api/", NOTIFY_SLACK_CA_BUNDLE=str(crm.ca_path))
+                   LEADROUTER_SLACK_BASE_URL=crm.url + "/api/", LEADROUTER_SLACK_CA_BUNDLE=str(crm.ca_path))
     # create_app already ran notify.init_app(app)
     served.app = app
     crm_control.slack.set_interactivity(f"{served.url}/slack/actions")

@@ -190,20 +190,20 @@ def test_sign_out_ends_the_session(manager_client):
     assert manager_client.get("/settings/").status_code == 302
 
 
-def test_cli_creates_users(app, db, monkeypatch):
+def test_cli_creates_users(app, db):
     from click.testing import CliRunner
 
     from connector.web import cli
 
-    monkeypatch.setattr(cli, "_app", lambda: app)
     runner = CliRunner()
-    result = runner.invoke(cli.users, ["create", "ops@example.com", "--role", "admin", "--password", "x" * 12])
-    assert result.exit_code == 0, result.output
-    prompted = runner.invoke(cli.users, ["create", "rm@example.com", "--role", "manager"],
-                             input="another secret\nanother secret\n")
-    assert prompted.exit_code == 0, prompted.output
-    refused = runner.invoke(cli.users, ["create", "rm@example.com", "--role", "manager", "--password", "y" * 12])
-    assert refused.exit_code == 2 and "already exists" in refused.output
+    with app.app_context():   # the command runs in the app's context, as `python app.py users` does
+        result = runner.invoke(cli.users, ["create", "ops@example.com", "--role", "admin", "--password", "x" * 12])
+        assert result.exit_code == 0, result.output
+        prompted = runner.invoke(cli.users, ["create", "rm@example.com", "--role", "manager"],
+                                 input="another secret\nanother secret\n")
+        assert prompted.exit_code == 0, prompted.output
+        refused = runner.invoke(cli.users, ["create", "rm@example.com", "--role", "manager", "--password", "y" * 12])
+        assert refused.exit_code == 2 and "already exists" in refused.output
     with db.session() as session:
         assert {u.email: u.role for u in session.query(User)} == {"ops@example.com": "admin", "rm@example.com": "manager"}
 
