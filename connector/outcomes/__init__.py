@@ -13,32 +13,13 @@ from functools import partial
 
 from flask import Flask
 
-FLUSH_SECONDS = 5.0   # how often a process adds its counts to the database
-
-
-def flush_counts(app: Flask) -> None:
-    """Every process that runs jobs: its adapters' CRM calls and its decision times, to the database."""
-    from adapters import CrmError
-    from connector.connections.registry import get_connections
-    from connector.outcomes.counters import TALLY
-    from connector.platform.db import get_db
-
-    connections = get_connections(app)
-    for name in connections.names():
-        try:
-            adapter = connections.adapter(name)
-            TALLY.calls_seen(name, adapter, adapter.health().calls)
-        except (CrmError, NotImplementedError):   # a broken connection, an adapter that keeps no health
-            continue
-    TALLY.flush(get_db(app))
-
 
 def init_app(app: Flask) -> None:
     """``/metrics``, the decision timer on the pipeline, outcome sync (one job over every
     connection, once cluster-wide, at each connection's poll interval) and the counters' flush
     (in every process)."""
     from connector.outcomes import prometheus, sync
-    from connector.outcomes.counters import observe_decision
+    from connector.outcomes.counters import FLUSH_SECONDS, flush_counts, observe_decision
     from connector.pipeline import jobs
     from connector.platform.scheduler import Job, get_scheduler
 

@@ -15,10 +15,13 @@ from bisect import bisect_left
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from flask import Flask
 from sqlalchemy import select
 
+from adapters import CrmError
+from connector.connections.registry import get_connections
 from connector.outcomes.models import MetricCounter
-from connector.platform.db import Database, dialect_insert
+from connector.platform.db import Database, dialect_insert, get_db
 
 CRM_REQUESTS = "crm_requests"
 DECISION = "decision_seconds"
@@ -109,3 +112,18 @@ TALLY = Tally()   # one per process: the pipeline's decisions and the adapters' 
 
 def observe_decision(connection: str, seconds: float) -> None:
     TALLY.observe(DECISION, {"connection": connection}, seconds)
+
+
+FLUSH_SECONDS = 5.0   # how often a process adds its counts to the database
+
+
+def flush_counts(app: Flask) -> None:
+    """Every process that runs jobs: its adapters' CRM calls and its decision times, to the database."""
+    connections = get_connections(app)
+    for name in connections.names():
+        try:
+            adapter = connections.adapter(name)
+            TALLY.calls_seen(name, adapter, adapter.health().calls)
+        except (CrmError, NotImplementedError):   # a broken connection, an adapter that keeps no health
+            continue
+    TALLY.flush(get_db(app))

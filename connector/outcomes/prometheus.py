@@ -26,6 +26,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from sqlalchemy import Float, case, cast, func, select
 
 from connector.outcomes import counters
+from connector.outcomes.counters import flush_counts
 from connector.outcomes.models import LeadFeedback, LeadOutcome
 from connector.pipeline.models import Assignment, AssignmentEvent, InboxEvent, InboxStatus, LeadStatus
 from connector.platform.db import Database, get_db
@@ -165,8 +166,6 @@ def metrics():
     if not ok:
         headers = {"WWW-Authenticate": 'Bearer realm="leadrouter metrics"'} if status == 401 else {}
         return Response(why + "\n", status=status, mimetype="text/plain", headers=headers)
-    from connector.outcomes import flush_counts
-
     db = get_db()
     flush_counts(current_app)   # this process's own counts are in the answer too
     registry = CollectorRegistry(auto_describe=False)
