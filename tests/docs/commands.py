@@ -176,6 +176,17 @@ def _choice_problems(param: click.Parameter, value: str, what: str) -> list[str]
             if alt not in param.type.choices]
 
 
+def app_cli() -> click.Group:
+    """The command tree ``python app.py`` runs: the root's own options (``--version``) and every
+    command, the rooms' included (each room registers its commands on the app in ``init_app``)."""
+    import tempfile
+
+    from app import cli, create_app
+
+    app = create_app({"LEADROUTER_VAR_DIR": tempfile.mkdtemp(prefix="leadrouter-docs-")})
+    return click.Group(cli.name, commands={**app.cli.commands, **cli.commands}, params=cli.params)
+
+
 def command_path(root: click.Group, words: tuple[str, ...]) -> tuple[list[str], click.Command, int, list[str]]:
     """(path, the command it reaches, how many words the path used, problems)."""
     command: click.Command = root

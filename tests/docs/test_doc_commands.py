@@ -10,18 +10,13 @@ import sys
 
 import pytest
 
-from tests.docs.commands import ROOT, all_commands, commands_in_markdown, problems, variants
+from tests.docs.commands import ROOT, all_commands, app_cli, commands_in_markdown, problems, variants
 
 COMMANDS = all_commands()
 
 
 def _cli():
-    import tempfile
-
-    from app import create_app
-
-    # Every room registers its commands on the app (``init_app``): the whole tree is the app's.
-    return create_app({"LEADROUTER_VAR_DIR": tempfile.mkdtemp(prefix="leadrouter-docs-")}).cli
+    return app_cli()
 
 
 def test_the_docs_show_commands_at_all():

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests.acceptance.harness import Product, free_port, stop_cleanly
-from tests.docs.commands import ROOT, problems
+from tests.docs.commands import ROOT, app_cli, problems
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
@@ -27,12 +27,7 @@ IMAGE_SERVICES = ("migrate", "app", "worker")
 
 
 def _cli():
-    import tempfile
-
-    from app import create_app
-
-    # Every room registers its commands on the app (``init_app``): the whole tree is the app's.
-    return create_app({"LEADROUTER_VAR_DIR": tempfile.mkdtemp(prefix="leadrouter-docs-")}).cli
+    return app_cli()
 
 
 def _setting_names() -> set[str]:
