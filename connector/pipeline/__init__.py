@@ -9,7 +9,7 @@ from functools import partial
 
 from flask import Flask
 
-from connector.pipeline import backfill, backtest_cli, cli, jobs
+from connector.pipeline import backfill, cli, jobs
 from connector.pipeline.batch import Pipeline
 from connector.platform.db import get_db
 from connector.platform.scheduler import Job, get_scheduler
@@ -17,13 +17,13 @@ from connector.routing.active import RoutingConfigs
 
 
 def init_app(app: Flask) -> None:
-    """The pipeline with its jobs, and the ``worker``, ``poll``, ``backfill`` and ``backtest`` commands."""
+    """The pipeline with its jobs, and the ``worker``, ``poll`` and ``backfill`` commands."""
     settings = app.config["LEADROUTER_SETTINGS"]
     pipeline = Pipeline(get_db(app), RoutingConfigs(get_db(app)), max_attempts=settings.write_max_attempts,
                         lease=timedelta(seconds=settings.claim_lease_seconds))
     app.extensions["leadrouter.runtime"] = jobs.Runtime(app, pipeline)
     _register_jobs(app)
-    for command in (cli.worker, cli.poll, backfill.backfill, backtest_cli.backtest):
+    for command in (cli.worker, cli.poll, backfill.backfill):
         app.cli.add_command(command)
 
 

@@ -36,11 +36,10 @@ from connector.pipeline.log import BatchReport, record
 from connector.pipeline.models import Assignment, LeadStatus, Source
 from connector.pipeline.writeback import OnWritten, ToWrite, WriteBack, request_for
 from connector.platform.db import Database
-from connector.pipeline.speed import load_first_touch
 from connector.routing.active import ActiveConfig, RoutingConfigMissing, RoutingConfigs
 from connector.routing.backtest import lead_fields
 from connector.routing.state import SqlRoutingState
-from rules_engine import Decision, Lead, RoutingConfig, StateChanges, Status, decide, priority_key
+from rules_engine import Decision, InMemoryState, Lead, RoutingConfig, StateChanges, Status, decide, priority_key
 from rules_engine.decide import FALLBACK_KEY
 
 log = logging.getLogger(__name__)
@@ -52,6 +51,7 @@ WAITING_RETRY = timedelta(minutes=15)
 
 # (session, the assignment, the lead, its owner's rep id or None, the config, now)
 OnOwned = Callable[[Session, Assignment, Lead, str | None, RoutingConfig, datetime], None]
+BeforeDecide = Callable[[Session, InMemoryState, RoutingConfig, datetime], None]
 
 
 def _utcnow() -> datetime:
@@ -96,6 +96,8 @@ class Pipeline(WriteBack):
         self.on_owned: list[OnOwned] = []
         # The outcomes room times each decision for /metrics: (connection, seconds).
         self.on_decided: list[Callable[[str, float], None]] = []
+        # ... and loads what its pickers rank by (speed to first touch) into the state first.
+        self.before_decide: list[BeforeDecide] = []
         self.accounts = AccountCache()   # the CRM's accounts per connection (connector.pipeline.context)
 
     def run_batch(self, connection: str, adapter: CrmAdapter, worker: str, limit: int = 100,
@@ -132,7 +134,8 @@ class Pipeline(WriteBack):
         with self.db.session() as session:
             state = SqlRoutingState(session, [rule.name for rule in config.rules] + [FALLBACK_KEY],
                                     [rep.id for rep in config.reps], connection=batch.connection)
-            load_first_touch(session, state.memory, config, batch.now)
+            for hook in self.before_decide:
+                hook(session, state.memory, config, batch.now)
             batch.context.remember(recent_people(session, batch.connection, batch.now - RECENT))
             work = self._sort_out(session, state, batch, claimed)
             self._decide(session, state, batch, work)

@@ -7,7 +7,7 @@ owner ids of its own connection, so a backtest and ``simulate`` on the same lead
 starting state decide alike. A lead that would have waited is not decided again: its wait is
 how long until the first candidate became available (the decision's ``retry_after``), or
 unknown when only freed capacity or an un-pause could end it. Loading the leads and the state
-is the pipeline's (``connector.pipeline.backtest``); this module reads no database.
+is the pipeline's (``connector.outcomes.backtest``); this module reads no database.
 """
 
 from __future__ import annotations

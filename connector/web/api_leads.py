@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Flask, jsonify, request
 
-from connector.pipeline import leads, simulator
+from connector.outcomes import simulator
+from connector.pipeline import leads
 from connector.platform.db import get_db
 from connector.platform.services import Invalid
 from connector.web.api import actor, json_object, token_required

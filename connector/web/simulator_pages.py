@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, render_template, request
 from connector.platform.db import get_db
 from connector.platform.services import Invalid
 from connector.routing import rules as rules_service
-from connector.pipeline import simulator
+from connector.outcomes import simulator
 
 bp = Blueprint("web_sim", __name__, url_prefix="/settings/simulate", template_folder="templates")
 

@@ -175,7 +175,7 @@ def test_the_pipeline_keeps_every_field_and_the_fairness_ledger_and_a_backtest_r
     from click.testing import CliRunner
     from sqlalchemy import select
 
-    from connector.pipeline.backtest_cli import backtest
+    from connector.outcomes.backtest_cli import backtest
     from connector.routing import rules as rules_service
     from connector.routing.models import RepState as RepRow
     from connector.routing.store import save_version

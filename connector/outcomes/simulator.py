@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from connector.connections.registry import get_connections
-from connector.pipeline.backtest import backtest
+from connector.outcomes.backtest import backtest
 from connector.platform.db import Database
 from connector.platform.services import Invalid
 from connector.routing import rules as rules_service

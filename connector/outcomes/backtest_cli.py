@@ -1,5 +1,5 @@
 """`python app.py backtest --config draft.yaml --since 30d [--format table|json]`: the stored
-leads of a period through a draft config, against what happened (``connector.pipeline.backtest``),
+leads of a period through a draft config, against what happened (``connector.outcomes.backtest``),
 with a progress bar on stderr."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from connector.connections.registry import get_connections
-from connector.pipeline.backtest import backtest as run_backtest
-from connector.pipeline.backtest import parse_since
+from connector.outcomes.backtest import backtest as run_backtest
+from connector.outcomes.backtest import parse_since
 from connector.platform.cli import ready_app
 from connector.platform.db import get_db
 from connector.routing.simulate_cli import config_from_file
