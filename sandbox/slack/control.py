@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING, Any
 
 import flask
 
+import sandbox.slack.inbox as inbox
 from sandbox.control import json_body, vendor_blueprint
-from sandbox.slack import inbox
 
 if TYPE_CHECKING:  # pragma: no cover
     from sandbox.slack.state import SlackState
