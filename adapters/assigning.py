@@ -16,7 +16,8 @@ import time
 from collections import deque
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
-from adapters.base import ANY_OWNER, AssignmentRequest, AssignOutcome, AssignResult, chunked
+from adapters.base import (ANY_OWNER, AssignmentRequest, AssignOutcome, AssignResult, ConnectionHealth, CrmAdapter,
+                           chunked)
 from adapters.errors import AuthError, CrmError, PermissionDenied, RateLimited
 from adapters.retry import RetryPolicy
 
@@ -160,3 +161,17 @@ class OwnerWriter(abc.ABC):
 
         checked_write(self.policy, chunk, results, check=check if self.recheck else None, write=write,
                       windows=self.windows)
+
+
+class ConnectedAdapter(CrmAdapter):
+    """A CRM adapter built on the skeleton: one ``Connection`` (``conn``, adapters/connection.py)
+    for every request and one ``OwnerWriter`` (``writer``) for every owner write."""
+
+    conn: Any
+    writer: OwnerWriter
+
+    def health(self) -> ConnectionHealth:
+        return self.conn.health.snapshot()
+
+    def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]:
+        return self.writer.write(assignments)

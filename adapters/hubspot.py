@@ -13,10 +13,10 @@ from hubspot.crm.objects import (BatchReadInputSimplePublicObjectId, Filter, Fil
 import adapters.hubspot_events as hubspot_events
 import adapters.hubspot_leads as hubspot_leads
 import adapters.hubspot_signature as hubspot_signature
-from adapters.assigning import WriteWindows
-from adapters.base import (AssignmentRequest, AssignResult, ConnectionHealth, CrmAccount,
-                           CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome, PersonKey, UnassignedPage,
-                           WebhookEvent, WebhookKind, WebhookReply, chunked, person_keys, unique)
+from adapters.assigning import ConnectedAdapter, WriteWindows
+from adapters.base import (CrmAccount, CrmUser, DuplicateMatch, LeadRecord, Outcome, PersonKey,
+                           UnassignedPage, WebhookEvent, WebhookKind, WebhookReply, chunked, person_keys,
+                           unique)
 from adapters.cursor import SinceCursor
 from adapters.hubspot_http import HubSpotConnection
 from adapters.hubspot_write import HubSpotOwnerWriter, record_id_problem
@@ -45,7 +45,7 @@ def flt(prop: str, operator: str, value: Any = None, values: list | None = None)
     return Filter(property_name=prop, operator=operator, value=value, values=values)
 
 
-class HubSpotAdapter(CrmAdapter):
+class HubSpotAdapter(ConnectedAdapter):
     kind = "hubspot"
 
     def __init__(self, settings: Mapping[str, Any], secrets: Mapping[str, Any], *,
@@ -284,13 +284,7 @@ class HubSpotAdapter(CrmAdapter):
                 for name in self.fields.crm_fields(OWNER, "createdate", "hs_lastmodifieddate")
                 if name not in known]
 
-    def health(self) -> ConnectionHealth:
-        return self.conn.health.snapshot()
-
     # -- writes ----------------------------------------------------------------------------
-    def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]:
-        return self.writer.write(assignments)
-
     # -- webhooks --------------------------------------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], method: str, url: str,
                        body: bytes) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import adapters.salesforce_soql as soql
-from adapters.assigning import WriteWindows
-from adapters.base import (AssignmentRequest, AssignResult, ConnectionHealth, CrmAccount,
-                           CrmAdapter, CrmUser, DuplicateMatch, LeadRecord, Outcome, PersonKey, UnassignedPage,
-                           WebhookEvent, WebhookKind, WebhookReply, chunked, person_keys, unique)
+from adapters.assigning import ConnectedAdapter, WriteWindows
+from adapters.base import (CrmAccount, CrmUser, DuplicateMatch, LeadRecord, Outcome, PersonKey,
+                           UnassignedPage, WebhookEvent, WebhookKind, WebhookReply, chunked, person_keys,
+                           unique)
 from adapters.cursor import SinceCursor
 from adapters.errors import InvalidData, WebhookRejected
 from adapters.mapping import FieldMap, flatten
@@ -36,7 +36,7 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class SalesforceAdapter(CrmAdapter):
+class SalesforceAdapter(ConnectedAdapter):
     kind = "salesforce"
 
     def __init__(self, settings: Mapping[str, Any], secrets: Mapping[str, Any], *,
@@ -274,13 +274,7 @@ class SalesforceAdapter(CrmAdapter):
                 if (field.split(".")[0].lower() not in relationships if "." in field
                     else field.lower() not in known)]
 
-    def health(self) -> ConnectionHealth:
-        return self.conn.health.snapshot()
-
     # -- writes ----------------------------------------------------------------------------
-    def assign(self, assignments: Sequence[AssignmentRequest]) -> list[AssignResult]:
-        return self.writer.write(assignments)
-
     # -- webhooks (outbound messages) ------------------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], method: str, url: str,
                        body: bytes) -> None:
