@@ -166,7 +166,3 @@ def next_midnight(local: datetime, days_ahead: int = 1) -> datetime:
 
 def next_week(local: datetime) -> datetime:
     return next_midnight(local, 7 - local.weekday())
-
-
-def describe_hours(spec: dict[str, str]) -> str:
-    return ", ".join(f"{k} {v}" if len(spec) > 1 else str(v) for k, v in spec.items())
