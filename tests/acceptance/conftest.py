@@ -4,8 +4,9 @@ an admin: environment variables, a routing config file, and the CLI."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import yaml
@@ -95,6 +96,29 @@ def outside(crm, crm_control):
 def new_product(folder: Path, env: dict[str, str]) -> Product:
     folder.mkdir(parents=True, exist_ok=True)
     return Product(folder, env)
+
+
+@contextmanager
+def started_run(crm_control, crm, folder: Path, env: dict[str, str], config: dict,
+                port: int) -> Iterator[tuple[Product, Any]]:
+    """The installation README describes, started: the database migrated, the routing config
+    imported, an admin, then ``python app.py run`` with the sandbox's webhooks pointed at it.
+    Yields (product, process); prints the logs when the block fails; always stops every process."""
+    product = new_product(folder, env)
+    product.cli("db", "upgrade")
+    product.cli("rules", "import", str(write_config(folder, config)))
+    product.cli("users", "create", ADMIN_EMAIL, "--role", "admin", "--password", ADMIN_PASSWORD)
+    process = product.start("run", "run", "--port", str(port), port=port)
+    try:
+        process.wait_ready()
+        point_crm_at(crm_control, process.url)
+        yield product, process
+    except BaseException:
+        print(product.dump())
+        raise
+    finally:
+        unpoint_crm(crm_control, crm)
+        product.kill_all()
 
 
 needs_faketime = pytest.mark.skipif(

@@ -13,8 +13,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.acceptance.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, REPS, environment, new_product, point_crm_at, \
-    routing_config, unpoint_crm, write_config
+from tests.acceptance.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, REPS, environment, routing_config, started_run
 from tests.acceptance.harness import Api, Browser, Crm, free_port, wait_until
 
 pytestmark = pytest.mark.slow
@@ -69,22 +68,9 @@ def live(crm, crm_control, smtp, tmp_path_factory):
     crm_control.configure_deliveries(delay_factor=0.01)
     env = environment(crm, smtp, folder, port, f"sqlite:///{folder / 'leadrouter.db'}",
                       LEADROUTER_POLL_INTERVAL_SECONDS="5")
-    product = new_product(folder, env)
-    product.cli("db", "upgrade")
-    product.cli("rules", "import", str(write_config(folder, quality_config())))
-    product.cli("users", "create", ADMIN_EMAIL, "--role", "admin", "--password", ADMIN_PASSWORD)
-    process = product.start("run", "run", "--port", str(port), port=port)
-    try:
-        process.wait_ready()
-        point_crm_at(crm_control, process.url)
+    with started_run(crm_control, crm, folder, env, quality_config(), port) as (product, process):
         yield Running(product, process, crm)
         product.assert_clean_logs(new_only=False)
-    except BaseException:
-        print(product.dump())
-        raise
-    finally:
-        unpoint_crm(crm_control, crm)
-        product.kill_all()
 
 
 def test_a_gmail_lead_of_a_known_account_goes_to_its_owner_with_the_evidence(live):

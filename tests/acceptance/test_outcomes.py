@@ -15,8 +15,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.acceptance.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, REPS, environment, new_product, point_crm_at, \
-    routing_config, unpoint_crm, write_config
+from tests.acceptance.conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, REPS, environment, new_product, routing_config,
+                                       started_run, write_config)
 from tests.acceptance.harness import Api, Browser, Crm, block_actions, free_port, slack_signed_post, wait_until
 from tests.acceptance.test_production import database_url  # noqa: F401  (a fresh PostgreSQL database, a fixture)
 
@@ -61,24 +61,11 @@ def live(crm, crm_control, smtp, tmp_path_factory):
     crm_control.configure_deliveries(delay_factor=0.01)
     env = environment(crm, smtp, folder, port, f"sqlite:///{folder / 'leadrouter.db'}",
                       LEADROUTER_POLL_INTERVAL_SECONDS="5", LEADROUTER_METRICS_TOKEN=TOKEN)
-    product = new_product(folder, env)
-    product.cli("db", "upgrade")
     config = routing_config(rules=[{"name": "inbound", "to": "team:inbound", "pick": "round_robin",
                                     "notify": ["slack:rep"]}])
-    product.cli("rules", "import", str(write_config(folder, config)))
-    product.cli("users", "create", ADMIN_EMAIL, "--role", "admin", "--password", ADMIN_PASSWORD)
-    process = product.start("run", "run", "--port", str(port), port=port)
-    try:
-        process.wait_ready()
-        point_crm_at(crm_control, process.url)
+    with started_run(crm_control, crm, folder, env, config, port) as (product, process):
         yield Running(product, process, crm)
         product.assert_clean_logs(new_only=False)
-    except BaseException:
-        print(product.dump())
-        raise
-    finally:
-        unpoint_crm(crm_control, crm)
-        product.kill_all()
 
 
 def test_metrics_need_the_token_and_their_counters_move_as_the_process_routes(live):

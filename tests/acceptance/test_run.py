@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from tests.acceptance.conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, CHANNEL, MANAGER, REPS, environment, needs_faketime,
-                                       new_product, point_crm_at, routing_config, unpoint_crm, write_config)
+                                       routing_config, started_run)
 from tests.acceptance.harness import (Api, Browser, Crm, FakeClock, block_actions, button_ids, forms, free_port,
                                       slack_signed_post, stop_cleanly, wait_until)
 
@@ -81,23 +81,10 @@ def running(crm, crm_control, smtp, tmp_path_factory):
     clock = FakeClock(folder, crm, start_offset=(tomorrow - datetime.now(timezone.utc)).total_seconds())
     env = environment(crm, smtp, folder, port, f"sqlite:///{folder / 'leadrouter.db'}",
                       LEADROUTER_WRITE_MAX_ATTEMPTS="2", LEADROUTER_POLL_INTERVAL_SECONDS="5", **clock.env())
-    product = new_product(folder, env)
-    product.cli("db", "upgrade")
-    product.cli("rules", "import", str(write_config(folder, scenario_config())))
-    product.cli("users", "create", ADMIN_EMAIL, "--role", "admin", "--password", ADMIN_PASSWORD)
-    process = product.start("run", "run", "--port", str(port), port=port)
-    try:
-        process.wait_ready()
-        point_crm_at(crm_control, process.url)
+    with started_run(crm_control, crm, folder, env, scenario_config(), port) as (product, process):
         running = Running(product, process, clock, crm)
         running.outside = Crm(crm)
         yield running
-    except BaseException:
-        print(product.dump())
-        raise
-    finally:
-        unpoint_crm(crm_control, crm)
-        product.kill_all()
 
 
 @pytest.fixture
